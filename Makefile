@@ -1,0 +1,91 @@
+# Front door of the series' tooling.  'make help' lists the targets.
+#
+#   make         fetch, apply, build the patched debug kernel, run the selftests
+#   make check   the whole suite: harness self-test, series checks, patched
+#                and baseline debug kernels; ends 'N passed, N failed, N skipped'
+
+VARIANT ?= patched
+FLAVOUR ?= debug
+ifneq ($(BASELINE),)
+VARIANT := baseline
+endif
+# Selftest selection, as globs on DIR/NAME: make run T='accept_wake/*'
+T ?=
+export KSRC EXTRA
+
+S := scripts
+RUNOPTS := --variant $(VARIANT) --flavour $(FLAVOUR)
+
+all: run
+
+help:
+	@echo 'Targets:'
+	@echo '  all (default)  fetch, apply, build, initramfs, run the selftests'
+	@echo '  check          harness self-test, series checks (apply, git am,'
+	@echo '                 checkpatch), selftests on the patched and baseline'
+	@echo '                 debug kernels; last line: N passed, N failed, N skipped'
+	@echo '  deps           install the Debian packages the tooling needs'
+	@echo '  fetch          download and unpack the pinned tree into ~/.cache'
+	@echo '  apply          lay out build/baseline/src and build/patched/src'
+	@echo '                 (KSRC=/path: apply the series to your tree instead)'
+	@echo '  build          configure and build one kernel'
+	@echo '  initramfs      build the selftests and pack the guest initramfs'
+	@echo '  run            boot one kernel and run the selftests (T=globs)'
+	@echo '  boot           interactive shell on one kernel (BASELINE=1 for baseline)'
+	@echo '  bench          benchmarks on the bench kernels (baseline and patched)'
+	@echo '  series-check   apply checks and checkpatch.pl --strict on every patch'
+	@echo '  bisect-check   build every prefix of the series (FLAVOUR=debug)'
+	@echo '  harness-test   the verdict parser against canned console logs'
+	@echo '  lint           shellcheck the scripts'
+	@echo '  clean          remove build/ and results/ (keeps the ~/.cache tree)'
+	@echo 'Variables: VARIANT=patched|baseline (or BASELINE=1), FLAVOUR=debug|bench,'
+	@echo '  KSRC=/path/to/linux, T=DIR/NAME globs, EXTRA="pkg:binary ..."'
+
+fetch:
+ifeq ($(KSRC),)
+	@$(S)/fetch.sh
+endif
+
+apply: fetch
+	@$(S)/apply.sh
+
+build: apply
+	@$(S)/build.sh $(VARIANT) $(FLAVOUR)
+
+initramfs:
+	@$(S)/initramfs.sh
+
+run: build initramfs
+	@$(S)/run.sh $(RUNOPTS) $(T)
+
+boot: build initramfs
+	@$(S)/boot.sh $(RUNOPTS)
+
+check:
+	@$(S)/check.sh
+
+bench:
+	@$(S)/bench.sh
+
+deps:
+	@$(S)/deps.sh
+
+series-check: fetch
+	@$(S)/check-series.sh
+
+bisect-check: fetch
+	@$(S)/bisect-check.sh $(FLAVOUR)
+
+harness-test:
+	@selftests/harness/run.sh
+
+lint:
+	@$(S)/deps.sh shellcheck >/dev/null
+	@shellcheck -x $(S)/*.sh $(S)/guest/init $(S)/guest/run-tests \
+		selftests/harness/run.sh .ci/run
+
+clean:
+	rm -rf build results
+
+.PHONY: all help deps fetch apply build initramfs run boot check bench \
+	series-check bisect-check harness-test lint clean
