@@ -47,8 +47,9 @@ function glob2re(g) {
 	gsub(/\?/, ".", g)
 	return "^" g "$"
 }
-function add(name, result, why) {
+function add(name, result, why, diag) {
 	n++
+	tdiag[n] = diag
 	tname[n] = name
 	tres[n] = result
 	twhy[n] = why
@@ -93,6 +94,14 @@ FILENAME == ARGV[2] {		# job output: TAP
 		cur = ""
 		next
 	}
+	# kselftest_harness diagnostics of the running test: "# # ..."
+	if (cur != "" && $0 ~ /^# # /) {
+		if ($0 ~ /^# #  RUN /)
+			diag = ""
+		else if ($0 !~ /^# # +(OK|FAIL|SKIP) /)
+			diag = diag "\n       " substr($0, 5)
+		next
+	}
 	if (cur != "" && $0 ~ /^# (not )?ok [0-9]+ /) {
 		line = substr($0, 3)
 		res = (line ~ /^not ok/) ? "fail" : "pass"
@@ -112,6 +121,8 @@ FILENAME == ARGV[2] {		# job output: TAP
 		sublist[cur, ++nsub[cur]] = key
 		if (res == "fail")
 			subfail[cur] = 1
+		subdiag[key] = diag
+		diag = ""
 	}
 	next
 }
@@ -145,7 +156,7 @@ END {
 		bin = order[b]
 		for (i = 1; i <= nsub[bin]; i++) {
 			key = sublist[bin, i]
-			add(key, subres[key], subwhy[key])
+			add(key, subres[key], subwhy[key], subdiag[key])
 		}
 		if (!(bin in top))
 			add(bin, "fail", "did not finish: the guest stopped while it ran")
@@ -194,6 +205,12 @@ END {
 		else if (v == "FAIL") fail++
 		else skip++
 		printf "%-4s %s%s\n", v, tname[i], detail == "" ? "" : "  (" detail ")"
+		# Why it failed, as the test logged it (the tail, at most 12 lines).
+		if (v == "FAIL" && tdiag[i] != "") {
+			nd = split(substr(tdiag[i], 2), dl, "\n")
+			for (j = (nd > 12 ? nd - 11 : 1); j <= nd; j++)
+				print dl[j]
+		}
 	}
 	for (i = 1; i <= nkf; i++) {
 		fail++
