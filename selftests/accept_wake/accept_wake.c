@@ -25,22 +25,18 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <linux/futex.h>
-#include <linux/tipc.h>
-#include <linux/vm_sockets.h>
 
 #include "kselftest_harness.h"
+#include "listener.h"
+#include "task_stat.h"
 
 #define NR_WAITERS	16
 #define NR_CONNS	20
@@ -63,12 +59,6 @@
 #define SIGNAL_ROUNDS	40
 #define SIGNAL_RACED	5
 
-struct endpoint {
-	int fd;				/* the listener */
-	struct sockaddr_storage addr;	/* where clients connect */
-	socklen_t len;
-};
-
 struct family {
 	int domain;
 	int type;
@@ -82,65 +72,6 @@ struct family {
 		SHUT_UNSUPPORTED,	/* fails with ENOTCONN, wakes nobody */
 	} shutdown;
 };
-
-static int bind_inet(struct endpoint *ep)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ep->addr;
-
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin->sin_port = 0;
-	ep->len = sizeof(*sin);
-	if (bind(ep->fd, (struct sockaddr *)sin, ep->len))
-		return -1;
-	return getsockname(ep->fd, (struct sockaddr *)&ep->addr, &ep->len);
-}
-
-static int bind_unix(struct endpoint *ep)
-{
-	struct sockaddr_un *sun = (struct sockaddr_un *)&ep->addr;
-	int n;
-
-	/* An abstract name: nothing to clean up in the file system. */
-	sun->sun_family = AF_UNIX;
-	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1,
-		     "accept_wake.%d", getpid());
-	ep->len = offsetof(struct sockaddr_un, sun_path) + 1 + n;
-	return bind(ep->fd, (struct sockaddr *)sun, ep->len);
-}
-
-static int bind_vsock(struct endpoint *ep)
-{
-	struct sockaddr_vm *svm = (struct sockaddr_vm *)&ep->addr;
-
-	svm->svm_family = AF_VSOCK;
-	svm->svm_cid = VMADDR_CID_ANY;
-	svm->svm_port = VMADDR_PORT_ANY;
-	ep->len = sizeof(*svm);
-	if (bind(ep->fd, (struct sockaddr *)svm, ep->len))
-		return -1;
-	if (getsockname(ep->fd, (struct sockaddr *)&ep->addr, &ep->len))
-		return -1;
-	/* Clients connect through the loopback transport. */
-	svm->svm_cid = VMADDR_CID_LOCAL;
-	return 0;
-}
-
-static int bind_tipc(struct endpoint *ep)
-{
-	struct sockaddr_tipc *st = (struct sockaddr_tipc *)&ep->addr;
-	static unsigned int instance;
-
-	/* A service address of this node, unique to this test. */
-	st->family = AF_TIPC;
-	st->addrtype = TIPC_SERVICE_ADDR;
-	st->scope = TIPC_NODE_SCOPE;
-	st->addr.name.name.type = 18888;
-	st->addr.name.name.instance = (getpid() << 8) + instance++;
-	st->addr.name.domain = 0;
-	ep->len = sizeof(*st);
-	return bind(ep->fd, (struct sockaddr *)st, ep->len);
-}
 
 static const struct family tcp = {
 	AF_INET, SOCK_STREAM, 0, bind_inet, SHUT_ENDS_ACCEPT,
@@ -304,69 +235,15 @@ static void *epoll_waiter_fn(void *arg)
 }
 
 /* State letter and voluntary switch count of one of our threads. */
-static int task_read(pid_t tid, char *state, unsigned long *nvcsw)
-{
-	char path[64], buf[2048], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');	/* comm may hold spaces */
-	if (!p || p[1] != ' ')
-		return -1;
-	*state = p[2];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "\nvoluntary_ctxt_switches:");
-	if (!p)
-		return -1;
-	*nvcsw = strtoul(p + strlen("\nvoluntary_ctxt_switches:"), NULL, 10);
-	return 0;
-}
-
-/*
- * Wait until every waiter sleeps and its switch count holds still over
- * two polls (the state turns S before schedule() bumps the count), then
- * return the counts in @nvcsw.
- */
+/* Wait until every waiter sleeps again; their switch counts in @nvcsw. */
 static int settle(struct waiter *w, int n, unsigned long *nvcsw)
 {
-	unsigned long prev[NR_WAITERS];
-	int i, poll, stable = 0;
-	char state;
+	pid_t tid[NR_WAITERS];
+	int i;
 
-	for (poll = 0; poll < SETTLE_POLLS; poll++) {
-		int asleep = 1;
-
-		for (i = 0; i < n; i++) {
-			if (task_read(w[i].tid, &state, &nvcsw[i]))
-				return -1;
-			if (state != 'S')
-				asleep = 0;
-		}
-		if (asleep && stable && !memcmp(prev, nvcsw, n * sizeof(*nvcsw)))
-			return 0;
-		stable = asleep;
-		memcpy(prev, nvcsw, n * sizeof(*nvcsw));
-		usleep(1000);
-	}
-	return -1;
+	for (i = 0; i < n; i++)
+		tid[i] = w[i].tid;
+	return tasks_settle(tid, n, nvcsw, SETTLE_POLLS);
 }
 
 static int wait_accepted(struct shared *sh, int want)
