@@ -30,21 +30,9 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-#ifndef __NR_epoll_ctlv
-#define __NR_epoll_ctlv 463
-#endif
+#include "epoll_ctlv.h"
 
-/* As in <linux/eventpoll.h>, which clashes with <sys/epoll.h>. */
-struct epoll_ctl_op {
-	int32_t fd;
-	uint16_t op;
-	uint16_t flags;
-	uint32_t events;
-	int32_t result;
-	uint64_t data __attribute__((aligned(8)));
-};
 
-#define EPOLL_CTLV_MAX	1024
 #define MAX_ROUNDS	64
 
 enum { OP_ADD, OP_MOD, OP_DEL, NR_OPS };
@@ -57,12 +45,6 @@ static const unsigned int batches[] = { 1, 8, 64, 1024 };
 static int nr_fds = 4096;
 static int *fds;
 static struct epoll_ctl_op *ops;
-
-static long epoll_ctlv(int epfd, struct epoll_ctl_op *v, unsigned int n,
-		       unsigned int flags)
-{
-	return syscall(__NR_epoll_ctlv, epfd, v, n, flags);
-}
 
 static double now_ns(void)
 {

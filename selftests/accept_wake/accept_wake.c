@@ -396,6 +396,23 @@ static int count_woken(struct __test_metadata *_metadata,
 	return woken;
 }
 
+/* Make connection @conn, wait until it is accepted: how many woke for it. */
+static int connect_and_count(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(accept_wake) *self,
+			     const struct family *f, int conn,
+			     unsigned long *before)
+{
+	int fd = client_connect(f, &self->ep), woken;
+
+	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
+	ASSERT_EQ(0, wait_accepted(&self->sh, conn + 1))
+		TH_LOG("connection %d was never accepted", conn);
+	close(fd);
+	woken = count_woken(_metadata, self, before);
+	ASSERT_LE(0, woken) TH_LOG("waiters did not go back to sleep");
+	return woken;
+}
+
 TEST_F_TIMEOUT(accept_wake, one_waiter_per_connection, 600)
 {
 	unsigned long before[NR_WAITERS];
@@ -406,14 +423,8 @@ TEST_F_TIMEOUT(accept_wake, one_waiter_per_connection, 600)
 		TH_LOG("waiters never all blocked in accept()");
 
 	for (conn = 0; conn < NR_CONNS; conn++) {
-		int fd = client_connect(variant->family, &self->ep);
-
-		ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
-		ASSERT_EQ(0, wait_accepted(&self->sh, conn + 1))
-			TH_LOG("connection %d was never accepted", conn);
-		close(fd);
-		woken = count_woken(_metadata, self, before);
-		ASSERT_LE(0, woken) TH_LOG("waiters did not go back to sleep");
+		woken = connect_and_count(_metadata, self, variant->family,
+					  conn, before);
 		total += woken;
 		EXPECT_EQ(1, woken)
 			TH_LOG("connection %d woke %d of %d waiters",
@@ -444,14 +455,8 @@ TEST_F_TIMEOUT(accept_wake, epoll_exclusive, 600)
 		TH_LOG("waiters never all blocked in epoll_wait()");
 
 	for (conn = 0; conn < NR_CONNS; conn++) {
-		int fd = client_connect(variant->family, &self->ep);
-
-		ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
-		ASSERT_EQ(0, wait_accepted(&self->sh, conn + 1))
-			TH_LOG("connection %d was never accepted", conn);
-		close(fd);
-		woken = count_woken(_metadata, self, before);
-		ASSERT_LE(0, woken) TH_LOG("waiters did not go back to sleep");
+		woken = connect_and_count(_metadata, self, variant->family,
+					  conn, before);
 		total += woken;
 		if (woken > worst)
 			worst = woken;

@@ -28,6 +28,7 @@
 #include <sys/syscall.h>
 
 #include "kselftest_harness.h"
+#include "epoll_ctlv.h"
 
 /*
  * With the larger test bodies inlined into the harness wrapper, gcc warns
@@ -35,36 +36,14 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-#ifndef __NR_epoll_ctlv
-#define __NR_epoll_ctlv 463
-#endif
-
-struct epoll_ctl_op {
-	int32_t fd;
-	uint16_t op;
-	uint16_t flags;
-	uint32_t events;
-	int32_t result;
-	uint64_t data __attribute__((aligned(8)));
-};
-
 _Static_assert(sizeof(struct epoll_ctl_op) == 24, "epoll_ctl_op size");
 _Static_assert(offsetof(struct epoll_ctl_op, result) == 12, "result");
 _Static_assert(offsetof(struct epoll_ctl_op, data) == 16, "data");
-
-#define EPOLL_CTLV_STOP_ON_ERROR	(1U << 0)
-#define EPOLL_CTLV_MAX			1024
 
 /* What ->result holds before the kernel writes it. */
 #define UNTOUCHED	0x5a5a5a5a
 
 #define NR_EFD		8
-
-static long epoll_ctlv(int epfd, struct epoll_ctl_op *ops, unsigned int nops,
-		       unsigned int flags)
-{
-	return syscall(__NR_epoll_ctlv, epfd, ops, nops, flags);
-}
 
 static void set_op(struct epoll_ctl_op *o, int op, int fd, uint32_t events,
 		   uint64_t data)

@@ -60,6 +60,21 @@ static inline int task_read(pid_t tid, char *state, unsigned long *nvcsw)
 	return 0;
 }
 
+/* Is thread @tid asleep ('S', not merely preempted) in system call @nr? */
+static inline int task_asleep_in(pid_t tid, long nr)
+{
+	char buf[512], *p;
+
+	if (task_file(tid, "stat", buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')');	/* comm may hold spaces */
+	if (!p || p[1] != ' ' || p[2] != 'S')
+		return 0;
+	if (task_file(tid, "syscall", buf, sizeof(buf)))
+		return 0;
+	return strtol(buf, NULL, 10) == nr;
+}
+
 /*
  * Wait until each of the @n threads in @tid sleeps ('S') and its switch
  * count holds still over two polls 1ms apart (the state turns S before
