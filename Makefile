@@ -39,7 +39,8 @@ help:
 	@echo '  lint           shellcheck the scripts'
 	@echo '  clean          remove build/ and results/ (keeps the ~/.cache tree)'
 	@echo 'Variables: VARIANT=patched|baseline (or BASELINE=1), FLAVOUR=debug|bench,'
-	@echo '  KSRC=/path/to/linux, T=DIR/NAME globs, EXTRA="pkg:binary ..."'
+	@echo '  KSRC=/path/to/linux, T=DIR/NAME globs, B="NAME[:ARGS] ..." benchmarks,'
+	@echo '  EXTRA="pkg:binary ..."'
 
 fetch:
 ifeq ($(KSRC),)
@@ -65,7 +66,7 @@ check:
 	@$(S)/check.sh
 
 bench:
-	@$(S)/bench.sh
+	@$(S)/bench.sh $(B)
 
 deps:
 	@$(S)/deps.sh
