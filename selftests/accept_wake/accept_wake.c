@@ -468,16 +468,6 @@ TEST_F_TIMEOUT(accept_wake, epoll_exclusive, 600)
 	       NR_CONNS, total, worst);
 }
 
-/* Set the CPU affinity of thread @tid (0: the caller) to CPU 0 alone. */
-static int pin_cpu0(pid_t tid)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	return sched_setaffinity(tid, sizeof(set), &set);
-}
-
 /*
  * Connect without blocking and return once the connection is queued on
  * the listener, or already accepted (the accepted count passed @taken).

@@ -9,6 +9,7 @@
 #define TASK_STAT_H
 
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,16 @@ static inline int task_read(pid_t tid, char *state, unsigned long *nvcsw)
 		return -1;
 	*nvcsw = strtoul(p + strlen(key), NULL, 10);
 	return 0;
+}
+
+/* Set the CPU affinity of thread @tid (0: the caller) to CPU 0 alone. */
+static inline int pin_cpu0(pid_t tid)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	return sched_setaffinity(tid, sizeof(set), &set);
 }
 
 /* Is thread @tid asleep ('S', not merely preempted) in system call @nr? */

@@ -276,30 +276,30 @@ static void *poller_fn(void *arg)
 	return NULL;
 }
 
-static int start_poller(pthread_t *t, struct job *j)
+/* Start the poller thread; return once it is about to make its call. */
+static int spawn_poller(pthread_t *t, struct job *j)
 {
-	int i;
-
 	j->started = 0;
 	if (pthread_create(t, NULL, poller_fn, j))
 		return -1;
 	while (!__atomic_load_n(&j->started, __ATOMIC_SEQ_CST))
 		usleep(100);
+	return 0;
+}
+
+/* Start the poller thread; return once it sleeps in its call. */
+static int start_poller(pthread_t *t, struct job *j)
+{
+	int i;
+
+	if (spawn_poller(t, j))
+		return -1;
 	for (i = 0; i < SLEEP_POLLS; i++) {
 		if (task_asleep_in(j->tid, call_nr[j->call]))
 			return 0;
 		usleep(i < 100 ? 100 : 1000);
 	}
 	return -1;
-}
-
-static int pin_cpu0(pid_t tid)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	return sched_setaffinity(tid, sizeof(set), &set);
 }
 
 /* Make @src[idx[0..m-1]] ready while the sleeping poller cannot run. */
@@ -483,10 +483,8 @@ static int wake_first_during_pass(struct __test_metadata *_metadata,
 	int i, others = 0;
 	pthread_t t;
 
-	if (pthread_create(&t, NULL, poller_fn, &j))
+	if (spawn_poller(&t, &j))
 		return 1;
-	while (!__atomic_load_n(&j.started, __ATOMIC_SEQ_CST))
-		;
 	usleep(delay_us);
 	if (src_ready(&src[0]))
 		TH_LOG("making fd #0 ready: %s", strerror(errno));
