@@ -52,6 +52,10 @@ add_binary() {
 		cp -L "$lib" "$root$lib"
 	done
 }
+# The read-ahead selftest and benchmark put ext4 on a null_blk disk.
+need_pkgs e2fsprogs
+add_binary /sbin/mke2fs
+
 for item in ${EXTRA:-}; do
 	pkg=${item%%:*}
 	bin=${item#*:}

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A null_blk disk made through configfs, with ext4 on it, for the
+ * read-ahead selftest and benchmark.  It is memory backed, completes each
+ * request from a timer 1 ms after submission, and takes I/Os up to 4 MiB:
+ * larger than the 128 KiB read-ahead window, as a real disk's limit is.
+ * brd cannot stand in: its largest I/O is smaller than the window.
+ *
+ * Setup returns 0, NULLB_MISSING when the kernel or the guest lacks a
+ * piece (the caller skips), or -1 with the reason in ->err.
+ */
+#ifndef LSP_NULLB_H
+#define LSP_NULLB_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NULLB_CONFIGFS	"/sys/kernel/config/nullb"
+#define NULLB_MKFS	"/sbin/mke2fs"
+#define NULLB_MISSING	1
+
+struct nullb {
+	char cfg[128];		/* configfs directory */
+	char disk[32];		/* nullbN */
+	char dev[64];		/* /dev/nullbN */
+	char mnt[64];		/* ext4 mount point */
+	int powered, mounted;
+	char err[256];
+};
+
+/* Read-side fields of /sys/block/DISK/stat. */
+struct nullb_stat {
+	unsigned long ios;	/* read requests completed */
+	unsigned long merges;
+	unsigned long sectors;	/* 512-byte sectors read */
+};
+
+static int nullb_fail(struct nullb *nb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(nb->err, sizeof(nb->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int nullb_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+static int nullb_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int nullb_attr(struct nullb *nb, const char *attr, const char *val)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/%s", nb->cfg, attr);
+	if (nullb_write(path, val))
+		return nullb_fail(nb, "%s <- %s: %s", path, val, strerror(errno));
+	return 0;
+}
+
+/* Read or set /sys/block/DISK/queue/ATTR. */
+static long nullb_queue_get(struct nullb *nb, const char *attr)
+{
+	char path[128], buf[64];
+
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", nb->disk, attr);
+	if (nullb_read(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+static int nullb_queue_set(struct nullb *nb, const char *attr, long val)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", nb->disk, attr);
+	snprintf(buf, sizeof(buf), "%ld", val);
+	if (nullb_write(path, buf))
+		return nullb_fail(nb, "%s <- %s: %s", path, buf, strerror(errno));
+	return 0;
+}
+
+static int nullb_stat(struct nullb *nb, struct nullb_stat *st)
+{
+	char path[128], buf[256];
+
+	snprintf(path, sizeof(path), "/sys/block/%s/stat", nb->disk);
+	if (nullb_read(path, buf, sizeof(buf)) ||
+	    sscanf(buf, "%lu %lu %lu", &st->ios, &st->merges,
+		   &st->sectors) != 3)
+		return nullb_fail(nb, "cannot read %s", path);
+	return 0;
+}
+
+static int nullb_mkfs(struct nullb *nb)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return nullb_fail(nb, "fork: %s", strerror(errno));
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execl(NULLB_MKFS, "mke2fs", "-q", "-F", "-t", "ext4",
+		      "-E", "lazy_itable_init=0,lazy_journal_init=0",
+		      nb->dev, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return nullb_fail(nb, "mke2fs %s failed (status %#x)",
+				  nb->dev, status);
+	return 0;
+}
+
+static void nullb_destroy(struct nullb *nb)
+{
+	if (nb->mounted)
+		umount(nb->mnt);
+	nb->mounted = 0;
+	rmdir(nb->mnt);
+	if (nb->powered)
+		nullb_attr(nb, "power", "0");
+	nb->powered = 0;
+	if (nb->cfg[0])
+		rmdir(nb->cfg);
+	nb->cfg[0] = '\0';
+}
+
+/*
+ * nullb_create: a SIZE_MB disk /dev/NAME, made in configfs, with ext4
+ * mounted on /tmp/NAME, read_ahead_kb 128 and max_sectors_kb 4096.
+ */
+static int nullb_create(struct nullb *nb, const char *name,
+			unsigned long size_mb)
+{
+	char buf[64], path[192], idx[16];
+	struct stat st;
+
+	memset(nb, 0, sizeof(*nb));
+	if (access(NULLB_CONFIGFS, F_OK)) {
+		nullb_fail(nb, "no %s: null_blk or configfs missing",
+			   NULLB_CONFIGFS);
+		return NULLB_MISSING;
+	}
+	if (access(NULLB_MKFS, X_OK)) {
+		nullb_fail(nb, "no %s in the guest", NULLB_MKFS);
+		return NULLB_MISSING;
+	}
+
+	snprintf(nb->cfg, sizeof(nb->cfg), NULLB_CONFIGFS "/%s", name);
+	rmdir(nb->cfg);		/* left over by a killed run */
+	if (mkdir(nb->cfg, 0755)) {
+		nb->cfg[0] = '\0';
+		return nullb_fail(nb, "mkdir %s/%s: %s", NULLB_CONFIGFS, name,
+				  strerror(errno));
+	}
+	snprintf(buf, sizeof(buf), "%lu", size_mb);
+	if (nullb_attr(nb, "size", buf) ||
+	    nullb_attr(nb, "blocksize", "4096") ||
+	    nullb_attr(nb, "memory_backed", "1") ||
+	    nullb_attr(nb, "irqmode", "2") ||
+	    nullb_attr(nb, "completion_nsec", "1000000") ||
+	    nullb_attr(nb, "max_sectors", "8192") ||
+	    nullb_attr(nb, "power", "1"))
+		goto fail;
+	nb->powered = 1;
+
+	/* 6.12 names the disk after its configfs directory; older kernels nullbN. */
+	snprintf(nb->disk, sizeof(nb->disk), "%s", name);
+	snprintf(nb->dev, sizeof(nb->dev), "/dev/%s", nb->disk);
+	if (access(nb->dev, F_OK)) {
+		snprintf(path, sizeof(path), "%s/index", nb->cfg);
+		if (nullb_read(path, idx, sizeof(idx))) {
+			nullb_fail(nb, "cannot read %s", path);
+			goto fail;
+		}
+		snprintf(nb->disk, sizeof(nb->disk), "nullb%s", idx);
+		snprintf(nb->dev, sizeof(nb->dev), "/dev/%s", nb->disk);
+	}
+	if (stat(nb->dev, &st) || !S_ISBLK(st.st_mode)) {
+		nullb_fail(nb, "%s did not appear", nb->dev);
+		goto fail;
+	}
+	if (nullb_queue_set(nb, "read_ahead_kb", 128) ||
+	    nullb_queue_set(nb, "max_sectors_kb", 4096) ||
+	    nullb_mkfs(nb))
+		goto fail;
+
+	snprintf(nb->mnt, sizeof(nb->mnt), "/tmp/%s", name);
+	mkdir(nb->mnt, 0755);
+	if (mount(nb->dev, nb->mnt, "ext4", 0, "noinit_itable")) {
+		nullb_fail(nb, "mount %s on %s: %s", nb->dev, nb->mnt,
+			   strerror(errno));
+		goto fail;
+	}
+	nb->mounted = 1;
+	return 0;
+fail:
+	{
+		char err[sizeof(nb->err)];
+
+		memcpy(err, nb->err, sizeof(err));
+		nullb_destroy(nb);
+		memcpy(nb->err, err, sizeof(err));
+	}
+	return -1;
+}
+
+/* Write LEN bytes of a known pattern at OFF of FD: byte i is pattern(i). */
+static inline unsigned char nullb_pattern(unsigned long long i)
+{
+	return (unsigned char)((i * 2654435761ULL) >> 13);
+}
+
+static int nullb_fill(int fd, unsigned long long off, unsigned long long len)
+{
+	static unsigned char buf[1 << 20];
+
+	while (len) {
+		size_t n = len < sizeof(buf) ? len : sizeof(buf);
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			buf[i] = nullb_pattern(off + i);
+		if (pwrite(fd, buf, n, off) != (ssize_t)n)
+			return -1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Write back and drop FD's page cache so the next read comes from the
+ * disk; returns the number of pages still cached (0 on success).
+ */
+static long nullb_evict(int fd)
+{
+	struct stat st;
+	long resident = 0;
+
+	if (fsync(fd) || fstat(fd, &st) ||
+	    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
+		return -1;
+	if (st.st_size) {
+		size_t pages = (st.st_size + 4095) / 4096, i;
+		unsigned char *vec = malloc(pages);
+		void *p = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+
+		if (!vec || p == MAP_FAILED || mincore(p, st.st_size, vec)) {
+			free(vec);
+			return -1;
+		}
+		for (i = 0; i < pages; i++)
+			resident += vec[i] & 1;
+		munmap(p, st.st_size);
+		free(vec);
+	}
+	return resident;
+}
+
+#endif /* LSP_NULLB_H */
