@@ -53,7 +53,8 @@ for b in "$@"; do
 	job="$job/lsp/bench/$name ${args//,/ } || echo \"$name: exit \$?\"; "
 done
 
-boot=(--flavour bench --timeout "${LSP_TIMEOUT:-3600}")
+# 6 GiB: ra_bench keeps a 1 GiB file and its copy on a memory-backed disk.
+boot=(--flavour bench --mem "${LSP_BENCH_MEM:-6G}" --timeout "${LSP_TIMEOUT:-3600}")
 [ "$mode" = wall ] || boot+=(--icount)
 phase bench "$out/bench.txt" "$* on: $variants ($mode clock, x$repeat)"
 : >"$out/bench.txt"

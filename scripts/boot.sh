@@ -2,7 +2,7 @@
 # boot: start a built kernel in QEMU with build/initramfs.cpio.gz.
 #
 #   boot.sh [--baseline] [--flavour debug|bench] [--icount] [--smp N]
-#           [--timeout SECONDS] [--out DIR] [--job COMMAND]
+#           [--mem SIZE] [--timeout SECONDS] [--out DIR] [--job COMMAND]
 #
 # Without --job: an interactive shell on the serial console.  With
 # --job: COMMAND runs in the guest with its output in DIR/job.log, the
@@ -14,7 +14,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-variant=patched flavour=debug icount=0 smp=2 timeout=1800 out='' job=''
+variant=patched flavour=debug icount=0 smp=2 mem=2G timeout=1800 out='' job=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--baseline) variant=baseline ;;
@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
 	--flavour) flavour=$2; shift ;;
 	--icount) icount=1 smp=1 ;;
 	--smp) smp=$2; shift ;;
+	--mem) mem=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--out) out=$2; shift ;;
 	--job) job=$2; shift ;;
@@ -46,7 +47,7 @@ fi
 
 # panic=-1 with -no-reboot: a panic ends QEMU at once instead of hanging.
 cmdline="console=ttyS0 panic=-1 kasan_multi_shot"
-qemu=(qemu-system-x86_64 "${accel[@]}" -smp "$smp" -m 2G -nodefaults
+qemu=(qemu-system-x86_64 "${accel[@]}" -smp "$smp" -m "$mem" -nodefaults
 	-no-reboot -kernel "$kernel" -append "$cmdline")
 
 if [ -z "$job" ]; then
@@ -67,7 +68,7 @@ rm -rf "$out/jobroot" "$out/job.cpio.gz"
 : >"$out/job.log"
 printf '%s\n' "${qemu[*]}" >"$out/qemu.cmd"
 
-phase boot "$out/console.log" "$variant/$flavour, ${accel[*]}, $smp vCPU, timeout ${timeout}s"
+phase boot "$out/console.log" "$variant/$flavour, ${accel[*]}, $smp vCPU, $mem, timeout ${timeout}s"
 rc=0
 timeout --kill-after=10 "$timeout" "${qemu[@]}" -display none -monitor none \
 	-serial "file:$out/console.log" -serial "file:$out/job.log" \

@@ -2,8 +2,9 @@
 /*
  * A null_blk disk made through configfs, with ext4 on it, for the
  * read-ahead selftest and benchmark.  It is memory backed, completes each
- * request from a timer 1 ms after submission, and takes I/Os up to 4 MiB:
- * larger than the 128 KiB read-ahead window, as a real disk's limit is.
+ * request from a timer 1 ms after submission, frees discarded blocks, and
+ * takes I/Os up to 4 MiB: larger than the 128 KiB read-ahead window, as a
+ * real disk's limit is.
  * brd cannot stand in: its largest I/O is smaller than the window.
  *
  * Setup returns 0, NULLB_MISSING when the kernel or the guest lacks a
@@ -37,11 +38,15 @@ struct nullb {
 	char err[256];
 };
 
-/* Read-side fields of /sys/block/DISK/stat. */
+/* Fields of /sys/block/DISK/stat. */
 struct nullb_stat {
 	unsigned long ios;	/* read requests completed */
 	unsigned long merges;
 	unsigned long sectors;	/* 512-byte sectors read */
+	unsigned long ticks;
+	unsigned long wr_ios;	/* write requests completed */
+	unsigned long wr_merges;
+	unsigned long wr_sectors;
 };
 
 static int nullb_fail(struct nullb *nb, const char *fmt, ...)
@@ -120,8 +125,9 @@ static int nullb_stat(struct nullb *nb, struct nullb_stat *st)
 
 	snprintf(path, sizeof(path), "/sys/block/%s/stat", nb->disk);
 	if (nullb_read(path, buf, sizeof(buf)) ||
-	    sscanf(buf, "%lu %lu %lu", &st->ios, &st->merges,
-		   &st->sectors) != 3)
+	    sscanf(buf, "%lu %lu %lu %lu %lu %lu %lu", &st->ios, &st->merges,
+		   &st->sectors, &st->ticks, &st->wr_ios, &st->wr_merges,
+		   &st->wr_sectors) != 7)
 		return nullb_fail(nb, "cannot read %s", path);
 	return 0;
 }
@@ -198,6 +204,7 @@ static int nullb_create(struct nullb *nb, const char *name,
 	    nullb_attr(nb, "irqmode", "2") ||
 	    nullb_attr(nb, "completion_nsec", "1000000") ||
 	    nullb_attr(nb, "max_sectors", "8192") ||
+	    nullb_attr(nb, "discard", "1") ||
 	    nullb_attr(nb, "power", "1"))
 		goto fail;
 	nb->powered = 1;
@@ -225,7 +232,7 @@ static int nullb_create(struct nullb *nb, const char *name,
 
 	snprintf(nb->mnt, sizeof(nb->mnt), "/tmp/%s", name);
 	mkdir(nb->mnt, 0755);
-	if (mount(nb->dev, nb->mnt, "ext4", 0, "noinit_itable")) {
+	if (mount(nb->dev, nb->mnt, "ext4", 0, "noinit_itable,discard")) {
 		nullb_fail(nb, "mount %s on %s: %s", nb->dev, nb->mnt,
 			   strerror(errno));
 		goto fail;
@@ -249,7 +256,8 @@ static inline unsigned char nullb_pattern(unsigned long long i)
 	return (unsigned char)((i * 2654435761ULL) >> 13);
 }
 
-static int nullb_fill(int fd, unsigned long long off, unsigned long long len)
+static inline int nullb_fill(int fd, unsigned long long off,
+			     unsigned long long len)
 {
 	static unsigned char buf[1 << 20];
 
@@ -271,7 +279,7 @@ static int nullb_fill(int fd, unsigned long long off, unsigned long long len)
  * Write back and drop FD's page cache so the next read comes from the
  * disk; returns the number of pages still cached (0 on success).
  */
-static long nullb_evict(int fd)
+static inline long nullb_evict(int fd)
 {
 	struct stat st;
 	long resident = 0;
