@@ -337,7 +337,8 @@ int main(int argc, char **argv)
 		die("malloc");
 
 	/* room for the file and one copy of it */
-	rc = nullb_create(&nb, "lsp-ra-bench", 2 * size_mb + 256);
+	rc = nullb_create(&nb, "lsp-ra-bench", 2 * size_mb + 256,
+			  NULLB_LATENCY_NS);
 	if (rc) {
 		fprintf(stderr, "ra_bench: %s\n", nb.err);
 		return rc == NULLB_MISSING ? 4 : 1;

@@ -28,6 +28,7 @@
 #define NULLB_CONFIGFS	"/sys/kernel/config/nullb"
 #define NULLB_MKFS	"/sbin/mke2fs"
 #define NULLB_MISSING	1
+#define NULLB_LATENCY_NS 1000000	/* completion_nsec: 1 ms per request */
 
 struct nullb {
 	char cfg[128];		/* configfs directory */
@@ -171,12 +172,14 @@ static void nullb_destroy(struct nullb *nb)
 
 /*
  * nullb_create: a SIZE_MB disk /dev/NAME, made in configfs, with ext4
- * mounted on /tmp/NAME, read_ahead_kb 128 and max_sectors_kb 4096.
+ * mounted on /tmp/NAME, read_ahead_kb 128 and max_sectors_kb 4096, each
+ * request completed by a timer COMPLETION_NS after submission (irqmode=2),
+ * or at once when 0 (irqmode=0).
  */
 static int nullb_create(struct nullb *nb, const char *name,
-			unsigned long size_mb)
+			unsigned long size_mb, unsigned long completion_ns)
 {
-	char buf[64], path[192], idx[16];
+	char buf[64], buf2[32], path[192], idx[16];
 	struct stat st;
 
 	memset(nb, 0, sizeof(*nb));
@@ -198,11 +201,12 @@ static int nullb_create(struct nullb *nb, const char *name,
 				  strerror(errno));
 	}
 	snprintf(buf, sizeof(buf), "%lu", size_mb);
+	snprintf(buf2, sizeof(buf2), "%lu", completion_ns);
 	if (nullb_attr(nb, "size", buf) ||
 	    nullb_attr(nb, "blocksize", "4096") ||
 	    nullb_attr(nb, "memory_backed", "1") ||
-	    nullb_attr(nb, "irqmode", "2") ||
-	    nullb_attr(nb, "completion_nsec", "1000000") ||
+	    nullb_attr(nb, "irqmode", completion_ns ? "2" : "0") ||
+	    (completion_ns && nullb_attr(nb, "completion_nsec", buf2)) ||
 	    nullb_attr(nb, "max_sectors", "8192") ||
 	    nullb_attr(nb, "discard", "1") ||
 	    nullb_attr(nb, "power", "1"))

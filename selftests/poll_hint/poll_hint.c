@@ -37,6 +37,7 @@
 
 #include "kselftest_harness.h"
 #include "task_stat.h"
+#include "tracefs.h"
 
 #ifndef MAX_FDS
 #define MAX_FDS		10000
@@ -45,7 +46,6 @@
 #define SLEEP_POLLS	20000	/* 1ms polls before "never slept" */
 #define RANDOM_ITERS	10000
 #define HINT_SYSCTL	"/proc/sys/fs/poll_hinting"
-#define TRACING		"/sys/kernel/tracing"
 
 enum call { CALL_POLL, CALL_PPOLL, CALL_SELECT, CALL_PSELECT, NR_CALLS };
 static const char * const call_name[] = { "poll", "ppoll", "select", "pselect" };
@@ -386,21 +386,6 @@ static int read_int(const char *path)
 	len = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	return len > 0 ? atoi(buf) : -1;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t len;
-	int err;
-
-	if (fd < 0)
-		return -1;
-	len = write(fd, s, strlen(s));
-	err = errno;
-	close(fd);
-	errno = err;
-	return len == (ssize_t)strlen(s) ? 0 : -1;
 }
 
 FIXTURE(poll_hint) {
@@ -810,7 +795,7 @@ TEST_F_TIMEOUT(mixed, random_on_off, 1800)
 		SKIP(return, "no " HINT_SYSCTL ": kernel without poll hinting");
 	/* The same 5,000 rounds in each mode: one sysctl write per mode. */
 	for (mode = 0; mode < 2; mode++) {
-		ASSERT_EQ(0, write_str(HINT_SYSCTL, mode ? "1" : "0"));
+		ASSERT_EQ(0, write_file(HINT_SYSCTL, mode ? "1" : "0"));
 		srandom(42);
 		for (it = 0; it < RANDOM_ITERS / 2; it++) {
 			enum call c = random() % NR_CALLS;
@@ -832,7 +817,7 @@ TEST_F_TIMEOUT(mixed, random_on_off, 1800)
 						    n, idx, m);
 		}
 	}
-	write_str(HINT_SYSCTL, saved ? "1" : "0");
+	write_file(HINT_SYSCTL, saved ? "1" : "0");
 	TH_LOG("%d rounds each: %d wrong with hinting off, %d with it on",
 	       RANDOM_ITERS / 2, bad[0], bad[1]);
 	EXPECT_EQ(0, bad[0]);
@@ -854,7 +839,7 @@ TEST(sysctl_bad_input)
 		SKIP(return, "no " HINT_SYSCTL ": kernel without poll hinting");
 	for (i = 0; i < 3; i++) {
 		errno = 0;
-		EXPECT_EQ(-1, write_str(HINT_SYSCTL, bad[i]));
+		EXPECT_EQ(-1, write_file(HINT_SYSCTL, bad[i]));
 		EXPECT_EQ(EINVAL, errno) TH_LOG("writing '%s': %s", bad[i],
 						strerror(errno));
 	}
@@ -876,7 +861,7 @@ TEST(sysctl_bad_input)
 		if (syscall(SYS_capset, &hdr, data))
 			_exit(2);
 		errno = 0;
-		if (write_str(HINT_SYSCTL, saved ? "0" : "1") == 0)
+		if (write_file(HINT_SYSCTL, saved ? "0" : "1") == 0)
 			_exit(1);
 		_exit(errno == EPERM ? 0 : 3);
 	}
@@ -893,28 +878,6 @@ TEST(sysctl_bad_input)
  * while a poller that sleeps over N eventfds is woken for one of them.
  * With hinting it polls the one that woke it; without, all N.
  */
-static long profile_hits(const char *func)
-{
-	char path[64], line[256], name[128];
-	long hits, total = 0;
-	int cpu;
-
-	for (cpu = 0; cpu < 64; cpu++) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), TRACING "/trace_stat/function%d", cpu);
-		f = fopen(path, "r");
-		if (!f)
-			break;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, " %127s %ld", name, &hits) == 2 &&
-			    !strcmp(name, func))
-				total += hits;
-		fclose(f);
-	}
-	return total;
-}
-
 FIXTURE(mechanism) {
 	struct src src[1024];
 	int n;
@@ -924,8 +887,7 @@ FIXTURE_SETUP(mechanism)
 {
 	int i;
 
-	if (write_str(TRACING "/set_ftrace_filter", "eventfd_poll") ||
-	    access(TRACING "/function_profile_enabled", W_OK))
+	if (fn_profile_setup("eventfd_poll"))
 		SKIP(return, "no function profiler for eventfd_poll in " TRACING);
 	raise_nofile(_metadata, 1024 + 64);
 	ASSERT_EQ(0, pin_cpu0(0));
@@ -939,8 +901,7 @@ FIXTURE_TEARDOWN(mechanism)
 {
 	int i;
 
-	write_str(TRACING "/function_profile_enabled", "0");
-	write_str(TRACING "/set_ftrace_filter", "");
+	fn_profile_stop();
 	for (i = 0; i < self->n; i++)
 		src_close(&self->src[i]);
 }
@@ -960,13 +921,12 @@ static long polls_per_wakeup(struct __test_metadata *_metadata,
 
 	if (start_poller(&t, &j))
 		return -1;
-	/* Enabling the profiler resets it: count from here. */
-	if (write_str(TRACING "/function_profile_enabled", "1"))
+	if (fn_profile_start())
 		return -1;
 	src_ready(&self->src[k]);
 	pthread_join(t, NULL);
-	hits = profile_hits("eventfd_poll");
-	write_str(TRACING "/function_profile_enabled", "0");
+	hits = fn_profile_hits("eventfd_poll");
+	write_file(TRACING "/function_profile_enabled", "0");
 	src_drain(&self->src[k]);
 	if (j.ret != 1 || !ready[k])
 		return -1;
@@ -990,9 +950,9 @@ TEST_F(mechanism, polls_per_wakeup)
 	if (saved < 0)
 		return;
 	/* Hinting off: every descriptor is polled again. */
-	ASSERT_EQ(0, write_str(HINT_SYSCTL, "0"));
+	ASSERT_EQ(0, write_file(HINT_SYSCTL, "0"));
 	hits = polls_per_wakeup(_metadata, self, CALL_POLL, 1024);
-	write_str(HINT_SYSCTL, saved ? "1" : "0");
+	write_file(HINT_SYSCTL, saved ? "1" : "0");
 	TH_LOG("poll over 1024 eventfds, hinting off: %ld eventfd_poll() calls", hits);
 	EXPECT_EQ(1024, hits);
 }
