@@ -2,10 +2,15 @@
 /*
  * fd_table_bench: what the fd table's layout costs (patch 0010).
  *
- *   lookup       fcntl(F_GETFD) on fd 10 and on fd 500,000 of a 1M-slot
- *                table, in a single-threaded process (fdget() without a
- *                reference) and with a second thread (__fget_files_rcu()
- *                with one): the dependent load added in front of a slot
+ *   ramp         4 threads open 1,000,000 eventfds between them, from a
+ *                64-slot table: total time, and the worst and the 99th
+ *                percentile latency of an open, of all and of those that
+ *                grew the table (run it with bench.sh --wall too)
+ *   read         read() of an empty non-blocking eventfd at fd 10 and at
+ *                fd 500,000 of a 2^20-slot table, one thread (fdget()
+ *                without a reference) and two (__fget_files_rcu() with
+ *                one): the load added in front of a slot
+ *   open_close   open("/dev/null") + close(), one thread and two
  *   grow         dup2() to 2^k - 1 for k = 7..20, growing the table from
  *                64 to 2^20 slots, with a second thread sharing it: what
  *                a threaded server pays on its way to 1M connections
@@ -17,13 +22,17 @@
  * CLOCK_MONOTONIC counts instructions, plus idle time while waiting (an
  * RCU grace period).
  *
- * Output: fd_table_bench case=NAME [fd=N|fds=N] [threads=T] ns_per_op=X
+ * Output: fd_table_bench case=NAME [fd=N|fds=N] [threads=T] ns_per_op=X,
+ *         and for ramp: total_ms, p99_ns, max_ns, grow_max_ns, grow_median_ns
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,6 +42,8 @@
 #define MAX_FD		(1 << 20)
 #define LOOKUPS		200000
 #define FORK_FDS	100000
+#define RAMP_THREADS	4
+#define RAMP_FDS	1000000
 
 static volatile int stop;
 
@@ -52,18 +63,97 @@ static void *idle_fn(void *arg)
 	return NULL;
 }
 
-static void lookups(int fd, int threads)
+static void reads(int fd, int threads)
+{
+	double t = now_ns();
+	uint64_t v;
+	int i;
+
+	for (i = 0; i < LOOKUPS; i++)
+		if (read(fd, &v, sizeof(v)) >= 0) {
+			fprintf(stderr, "fd_table_bench: eventfd not empty\n");
+			exit(1);
+		}
+	printf("fd_table_bench case=read fd=%d threads=%d ns_per_op=%.1f\n",
+	       fd, threads, (now_ns() - t) / LOOKUPS);
+}
+
+static void open_closes(int threads)
 {
 	double t = now_ns();
 	int i;
 
 	for (i = 0; i < LOOKUPS; i++)
-		if (fcntl(fd, F_GETFD) < 0) {
-			perror("fcntl");
+		close(open("/dev/null", O_RDONLY));
+	printf("fd_table_bench case=open_close threads=%d ns_per_op=%.1f\n",
+	       threads, (now_ns() - t) / LOOKUPS);
+}
+
+/* The ramp: each thread opens its share and times every open. */
+struct rampee {
+	pthread_t t;
+	int n, grows;
+	double *lat, grow_lat[32];
+};
+
+static void *ramp_fn(void *arg)
+{
+	struct rampee *r = arg;
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		double t = now_ns();
+		int fd = eventfd(0, 0);
+
+		r->lat[i] = now_ns() - t;
+		if (fd < 0) {
+			perror("eventfd");
 			exit(1);
 		}
-	printf("fd_table_bench case=lookup fd=%d threads=%d ns_per_op=%.1f\n",
-	       fd, threads, (now_ns() - t) / LOOKUPS);
+		/* lowest-fd rule: the open that got fd == old size grew it */
+		if (fd >= 64 && !(fd & (fd - 1)) && r->grows < 32)
+			r->grow_lat[r->grows++] = r->lat[i];
+	}
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void ramp(void)
+{
+	static struct rampee r[RAMP_THREADS];
+	double *all, grow[RAMP_THREADS * 32], t;
+	int i, j, n = 0, ng = 0;
+
+	all = malloc(sizeof(double) * RAMP_FDS);
+	if (!all)
+		exit(1);
+	t = now_ns();
+	for (i = 0; i < RAMP_THREADS; i++) {
+		r[i].n = RAMP_FDS / RAMP_THREADS;
+		r[i].lat = all + i * r[i].n;
+		if (pthread_create(&r[i].t, NULL, ramp_fn, &r[i]))
+			exit(1);
+	}
+	for (i = 0; i < RAMP_THREADS; i++)
+		pthread_join(r[i].t, NULL);
+	t = now_ns() - t;
+	for (i = 0; i < RAMP_THREADS; i++) {
+		n += r[i].n;
+		for (j = 0; j < r[i].grows; j++)
+			grow[ng++] = r[i].grow_lat[j];
+	}
+	qsort(all, n, sizeof(*all), cmp_double);
+	qsort(grow, ng, sizeof(*grow), cmp_double);
+	printf("fd_table_bench case=ramp fds=%d threads=%d total_ms=%.1f p99_ns=%.0f max_ns=%.0f grows=%d grow_max_ns=%.0f grow_median_ns=%.0f\n",
+	       n, RAMP_THREADS, t / 1e6, all[n / 100 * 99], all[n - 1], ng,
+	       ng ? grow[ng - 1] : 0, ng ? grow[ng / 2] : 0);
+	free(all);
 }
 
 int main(void)
@@ -77,7 +167,16 @@ int main(void)
 		perror("setrlimit");
 		return 1;
 	}
-	base = open("/dev/null", O_RDONLY);
+	/* ramp: in a child, whose table starts at 64 slots */
+	if (!fork()) {
+		ramp();
+		exit(0);
+	}
+	wait(&status);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return 1;
+
+	base = eventfd(0, EFD_NONBLOCK);
 
 	/* grow: a shared table, from 64 slots to 2^20 */
 	if (pthread_create(&th, NULL, idle_fn, NULL))
@@ -92,15 +191,17 @@ int main(void)
 		       target, now_ns() - t);
 	}
 
-	/* lookup, with the second thread and without */
+	/* read() and open/close, with the second thread and without */
 	if (dup2(base, 10) != 10 || dup2(base, 500000) != 500000)
 		return 1;
-	lookups(10, 2);
-	lookups(500000, 2);
+	reads(10, 2);
+	reads(500000, 2);
+	open_closes(2);
 	stop = 1;
 	pthread_join(th, NULL);
-	lookups(10, 1);
-	lookups(500000, 1);
+	reads(10, 1);
+	reads(500000, 1);
+	open_closes(1);
 	syscall(SYS_close_range, base + 1, ~0U, 0);
 
 	/* fork with FORK_FDS open */
