@@ -142,33 +142,28 @@ static int tcp_pair(int fds[2])
 
 static int sink_open(struct sink *s, enum sink_kind kind, size_t cap)
 {
-	int fds[2];
+	int fds[2], rc = -1;
 
 	memset(s, 0, sizeof(*s));
 	s->rfd = -1;
 	switch (kind) {
 	case SINK_PIPE:
-		if (pipe(fds))
-			return -1;
-		s->rfd = fds[0];
-		s->wfd = fds[1];
+		rc = pipe(fds);
 		break;
 	case SINK_UNIX:
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
-			return -1;
-		s->wfd = fds[0];
-		s->rfd = fds[1];
+		rc = socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
 		break;
 	case SINK_TCP:
-		if (tcp_pair(fds))
-			return -1;
-		s->wfd = fds[0];
-		s->rfd = fds[1];
+		rc = tcp_pair(fds);
 		break;
 	case SINK_NULL:
 		s->wfd = open("/dev/null", O_WRONLY);
 		return s->wfd < 0 ? -1 : 0;
 	}
+	if (rc)
+		return -1;
+	s->rfd = fds[0];	/* a pipe's read end; either end of a socket */
+	s->wfd = fds[1];
 	s->cap = cap;
 	s->buf = malloc(cap + 1);
 	if (!s->buf)
@@ -184,6 +179,16 @@ static void sink_close(struct sink *s)
 		pthread_join(s->reader, NULL);
 		close(s->rfd);
 	}
+}
+
+/* A 256 MiB ext4 disk for each test; skip when the guest cannot make one. */
+static void disk_up(struct __test_metadata *_metadata, struct nullb *nb)
+{
+	int rc = nullb_create(nb, "lsp-ra", 256, NULLB_LATENCY_NS);
+
+	if (rc == NULLB_MISSING)
+		SKIP(return, "%s", nb->err);
+	ASSERT_EQ(0, rc) TH_LOG("%s", nb->err);
 }
 
 /* sendfile() semantics, once per kind of destination. */
@@ -202,11 +207,7 @@ FIXTURE_VARIANT_ADD(sendfile, devnull) { .sink = SINK_NULL };
 
 FIXTURE_SETUP(sendfile)
 {
-	int rc = nullb_create(&self->nb, "lsp-ra", 256, NULLB_LATENCY_NS);
-
-	if (rc == NULLB_MISSING)
-		SKIP(return, "%s", self->nb.err);
-	ASSERT_EQ(0, rc) TH_LOG("%s", self->nb.err);
+	disk_up(_metadata, &self->nb);
 }
 
 FIXTURE_TEARDOWN(sendfile)
@@ -221,11 +222,7 @@ FIXTURE(disk) {
 
 FIXTURE_SETUP(disk)
 {
-	int rc = nullb_create(&self->nb, "lsp-ra", 256, NULLB_LATENCY_NS);
-
-	if (rc == NULLB_MISSING)
-		SKIP(return, "%s", self->nb.err);
-	ASSERT_EQ(0, rc) TH_LOG("%s", self->nb.err);
+	disk_up(_metadata, &self->nb);
 }
 
 FIXTURE_TEARDOWN(disk)
@@ -383,19 +380,8 @@ static struct io_count io_delta(struct nullb_stat *a, struct nullb_stat *b)
 	return c;
 }
 
-static int big_file(struct nullb *nb)
-{
-	char path[128];
-	int fd;
 
-	snprintf(path, sizeof(path), "%s/big", nb->mnt);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || nullb_fill(fd, 0, BIG_FILE) || nullb_evict(fd))
-		return -1;
-	return fd;
-}
-
-/* Open PATH afresh (new read-ahead state), cold. */
+/* Open the 64 MiB file afresh (new read-ahead state), cold. */
 static int cold_open(struct nullb *nb)
 {
 	char path[128];
@@ -410,6 +396,20 @@ static int cold_open(struct nullb *nb)
 	return fd;
 }
 
+/* Write the 64 MiB file and open it cold. */
+static int cold_big_file(struct nullb *nb)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/big", nb->mnt);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || nullb_fill(fd, 0, BIG_FILE))
+		return -1;
+	close(fd);
+	return cold_open(nb);
+}
+
 TEST_F(disk, sendfile_reads_like_read)
 {
 	struct nullb_stat s0, s1;
@@ -421,11 +421,7 @@ TEST_F(disk, sendfile_reads_like_read)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_LT(RA_KB, nullb_queue_get(&self->nb, "max_sectors_kb"));
-	fd = big_file(&self->nb);
-	ASSERT_LE(0, fd);
-	close(fd);
-
-	fd = cold_open(&self->nb);
+	fd = cold_big_file(&self->nb);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, nullb_stat(&self->nb, &s0));
 	while ((n = read(fd, buf, CHUNK)) > 0)
@@ -474,10 +470,7 @@ TEST_F(disk, sendfile_random_advice_reads_no_more)
 	ssize_t n;
 	int fd, out;
 
-	fd = big_file(&self->nb);
-	ASSERT_LE(0, fd);
-	close(fd);
-	fd = cold_open(&self->nb);
+	fd = cold_big_file(&self->nb);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM));
 	out = open("/dev/null", O_WRONLY);
@@ -510,10 +503,7 @@ TEST_F(disk, mmap_sequential_doubles_the_window)
 	int fd;
 
 	ASSERT_LE(2 * RA_KB, nullb_queue_get(&self->nb, "max_sectors_kb"));
-	fd = big_file(&self->nb);
-	ASSERT_LE(0, fd);
-	close(fd);
-	fd = cold_open(&self->nb);
+	fd = cold_big_file(&self->nb);
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, BIG_FILE, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -545,10 +535,7 @@ TEST_F(disk, mmap_random_advice_no_read_around)
 	size_t i, faults = 0;
 	int fd;
 
-	fd = big_file(&self->nb);
-	ASSERT_LE(0, fd);
-	close(fd);
-	fd = cold_open(&self->nb);
+	fd = cold_big_file(&self->nb);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM));
 	p = mmap(NULL, BIG_FILE, PROT_READ, MAP_SHARED, fd, 0);
