@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 
 #include "epoll_ctlv.h"
+#include "now.h"
 
 
 #define MAX_ROUNDS	64
@@ -45,14 +46,6 @@ static const unsigned int batches[] = { 1, 8, 64, 1024 };
 static int nr_fds = 4096;
 static int *fds;
 static struct epoll_ctl_op *ops;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 static void die(const char *what)
 {

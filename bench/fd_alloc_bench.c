@@ -18,15 +18,9 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+#include "now.h"
+
 #define ROUNDS	200
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 static int run(int nr_fds)
 {

@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
+
 #define MAX_FD		(1 << 20)
 #define LOOKUPS		200000
 #define FORK_FDS	100000
@@ -46,14 +48,6 @@
 #define RAMP_FDS	1000000
 
 static volatile int stop;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 static void *idle_fn(void *arg)
 {

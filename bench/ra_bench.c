@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
 #include "nullb.h"
 
 #define MiB	(1024UL * 1024)
@@ -53,14 +54,6 @@ static void die(const char *what)
 		nb.err[0] ? nb.err : strerror(errno));
 	nullb_destroy(&nb);
 	exit(1);
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static size_t run_read(int fd)
@@ -290,9 +283,9 @@ static void measure(int c, const char *state)
 	sync();
 	if (nullb_stat(&nb, &s0) || getrusage(RUSAGE_SELF, &r0))
 		die("stat");
-	t0 = now_ms();
+	t0 = now_ns() / 1e6;
 	total = cases[c].run(fd);
-	ms = now_ms() - t0;
+	ms = now_ns() / 1e6 - t0;
 	if (nullb_stat(&nb, &s1) || getrusage(RUSAGE_SELF, &r1))
 		die("stat");
 	close(fd);

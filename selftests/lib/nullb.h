@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sysfile.h"
+
 #define NULLB_CONFIGFS	"/sys/kernel/config/nullb"
 #define NULLB_MKFS	"/sbin/mke2fs"
 #define NULLB_MISSING	1
@@ -60,40 +62,12 @@ static int nullb_fail(struct nullb *nb, const char *fmt, ...)
 	return -1;
 }
 
-static int nullb_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-static int nullb_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 static int nullb_attr(struct nullb *nb, const char *attr, const char *val)
 {
 	char path[192];
 
 	snprintf(path, sizeof(path), "%s/%s", nb->cfg, attr);
-	if (nullb_write(path, val))
+	if (write_file(path, val))
 		return nullb_fail(nb, "%s <- %s: %s", path, val, strerror(errno));
 	return 0;
 }
@@ -104,7 +78,7 @@ static long nullb_queue_get(struct nullb *nb, const char *attr)
 	char path[128], buf[64];
 
 	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", nb->disk, attr);
-	if (nullb_read(path, buf, sizeof(buf)))
+	if (read_line(path, buf, sizeof(buf)))
 		return -1;
 	return strtol(buf, NULL, 10);
 }
@@ -115,7 +89,7 @@ static int nullb_queue_set(struct nullb *nb, const char *attr, long val)
 
 	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", nb->disk, attr);
 	snprintf(buf, sizeof(buf), "%ld", val);
-	if (nullb_write(path, buf))
+	if (write_file(path, buf))
 		return nullb_fail(nb, "%s <- %s: %s", path, buf, strerror(errno));
 	return 0;
 }
@@ -125,7 +99,7 @@ static int nullb_stat(struct nullb *nb, struct nullb_stat *st)
 	char path[128], buf[256];
 
 	snprintf(path, sizeof(path), "/sys/block/%s/stat", nb->disk);
-	if (nullb_read(path, buf, sizeof(buf)) ||
+	if (read_line(path, buf, sizeof(buf)) ||
 	    sscanf(buf, "%lu %lu %lu %lu %lu %lu %lu", &st->ios, &st->merges,
 		   &st->sectors, &st->ticks, &st->wr_ios, &st->wr_merges,
 		   &st->wr_sectors) != 7)
@@ -218,7 +192,7 @@ static int nullb_create(struct nullb *nb, const char *name,
 	snprintf(nb->dev, sizeof(nb->dev), "/dev/%s", nb->disk);
 	if (access(nb->dev, F_OK)) {
 		snprintf(path, sizeof(path), "%s/index", nb->cfg);
-		if (nullb_read(path, idx, sizeof(idx))) {
+		if (read_line(path, idx, sizeof(idx))) {
 			nullb_fail(nb, "cannot read %s", path);
 			goto fail;
 		}

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Count the calls of one kernel function with ftrace's function profiler
- * (debug kernel: CONFIG_FUNCTION_PROFILER), and write sysctl or tracefs
- * files.
+ * (debug kernel: CONFIG_FUNCTION_PROFILER).
  *
  *   if (fn_profile_setup("eventfd_poll")) SKIP(...);
  *   fn_profile_start();      resets the counts
@@ -13,29 +12,13 @@
 #ifndef LSP_TRACEFS_H
 #define LSP_TRACEFS_H
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "sysfile.h"
+
 #define TRACING		"/sys/kernel/tracing"
-
-/* Write S to PATH; 0, or -1 with errno set. */
-static inline int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t len;
-	int err;
-
-	if (fd < 0)
-		return -1;
-	len = write(fd, s, strlen(s));
-	err = errno;
-	close(fd);
-	errno = err;
-	return len == (ssize_t)strlen(s) ? 0 : -1;
-}
 
 /* Profile FUNC alone; -1 if the kernel cannot. */
 static inline int fn_profile_setup(const char *func)
