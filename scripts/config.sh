@@ -1,7 +1,8 @@
 #!/bin/bash
 # config VARIANT FLAVOUR: allnoconfig + configs/base.config +
-# configs/FLAVOUR.config, then olddefconfig, then check that every option
-# the fragments ask for really took effect (as kunit.py does).
+# configs/FLAVOUR.config (+ configs/patched.config for the patched
+# kernels), then olddefconfig, then check that every option the
+# fragments ask for really took effect (as kunit.py does).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -16,7 +17,10 @@ phase config "$log" "$variant/$flavour"
 [ -f "$src/Makefile" ] || die "no source in $src; run make apply"
 mkdir -p "$obj" "$LOGS"
 frag=$obj/lsp-fragment.config
-cat "$TOP/configs/base.config" "$TOP/configs/$flavour.config" >"$frag.new"
+# configs/patched.config: options that only the series' patches add.
+frags=("$TOP/configs/base.config" "$TOP/configs/$flavour.config")
+[ "$variant" != patched ] || frags+=("$TOP/configs/patched.config")
+cat "${frags[@]}" >"$frag.new"
 
 if [ -f "$obj/.config" ] && cmp -s "$frag" "$frag.new"; then
 	rm "$frag.new"

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * unix_hash_bench: what a lookup of an abstract AF_UNIX name costs, with
+ * names that spread in the old checksum hash and names that all collide
+ * in it.
+ *
+ * For each name set and count K: bind K SOCK_DGRAM sockets to abstract
+ * names, then connect() one unbound SOCK_DGRAM socket to M of them
+ * picked at random (fixed seed), and report the time per bind() and per
+ * connect().  Each connect() looks the name up in the table.
+ *
+ *   ordinary      "sock-%06d" (11 bytes; the old hash spreads them over
+ *                 part of its 256 buckets)
+ *   adversarial   "adv" and two groups a, b, K - a, K - b at even offsets
+ *                 of the sockaddr (11 bytes, printable): one checksum, so
+ *                 one old bucket for all of them
+ *
+ *   unix_hash_bench [count=K] [only=ordinary|adversarial] [connects=M]
+ *                   (K: 100, then 100000; M: 20000)
+ *
+ * The sockets live in the initial network namespace: on the patched
+ * kernel its table is sized at boot (unix_hash_entries=), while a new
+ * namespace gets net.unix.child_hash_entries (256 by default, the old
+ * size), so the benchmark makes none.  Each (set, K) runs in a child
+ * process that closes its sockets on exit.
+ *
+ * Under the instruction-count clock the figures repeat, except that the
+ * patched kernel keys its hash at random at boot: which names share a
+ * bucket, and so the chain walks, change from boot to boot.
+ *
+ * The old hash puts 100,000 ordinary names in 60 of its buckets (the
+ * longest chain 4,660) and all adversarial names in one: binding the
+ * adversarial set costs the baseline K^2/2 name comparisons, 5e9 at
+ * K = 100000, and each connect() K/2 (natively on a 6.18 kernel, which
+ * has the old hash, K = 19000 took 3.4 s to bind and 194 us per connect(),
+ * against 0.27 s and 8.5 us for ordinary names): expect minutes of guest
+ * time for that case on the baseline.
+ *
+ * Output: unix_hash_bench: names=SET count=K connects=M connect_ns=X
+ *         bind_ns=Y old_buckets=B old_longest=L
+ * (B and L: buckets used and longest chain of the set under the old hash,
+ * a userspace model), then, where /sys/kernel/debug/hashtables exists,
+ * unix_abstract after the binds and, at the end, dentry and inode, each
+ * line prefixed "unix_hash_bench: TABLE ...: ".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "now.h"
+
+#define HASHTABLES	"/sys/kernel/debug/hashtables"
+#define NAME_LEN	11
+#define DIGITS		75
+#define K_SUM		('0' + 'z')
+#define OLD_BUCKETS	256
+
+static socklen_t abstract_addr(struct sockaddr_un *sun, const char *name)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path + 1, name, NAME_LEN);
+	return offsetof(struct sockaddr_un, sun_path) + 1 + NAME_LEN;
+}
+
+static void ordinary_name(char *name, unsigned int i)
+{
+	char buf[NAME_LEN + 1];
+
+	snprintf(buf, sizeof(buf), "sock-%06u", i % 1000000);
+	memcpy(name, buf, NAME_LEN);
+}
+
+/*
+ * Each group of four bytes a, b, K - a, K - b at an even offset of the
+ * sockaddr adds the 16-bit words (a | b << 8) + (K - a | (K - b) << 8) =
+ * K | K << 8 to the checksum, whatever a and b are.
+ */
+static void adversarial_name(char *name, unsigned int i)
+{
+	int g;
+
+	memcpy(name, "adv", 3);
+	for (g = 0; g < 2; g++) {
+		unsigned char a = '0' + i % DIGITS;
+		unsigned char b = '0' + i / DIGITS % DIGITS;
+
+		name[3 + 4 * g] = a;
+		name[4 + 4 * g] = b;
+		name[5 + 4 * g] = K_SUM - a;
+		name[6 + 4 * g] = K_SUM - b;
+		i /= DIGITS * DIGITS;
+	}
+}
+
+static const struct {
+	const char *name;
+	void (*make)(char *name, unsigned int i);
+} sets[] = {
+	{ "ordinary", ordinary_name },
+	{ "adversarial", adversarial_name },
+};
+
+/* The old abstract hash of 6.12 (csum_partial, csum_fold, ^ >> 8, ^ type). */
+static unsigned int old_bucket(const struct sockaddr_un *sun, socklen_t len,
+			       int type)
+{
+	const unsigned char *p = (const unsigned char *)sun;
+	unsigned long sum = 0;
+	unsigned int hash;
+	socklen_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += p[i] | p[i + 1] << 8;
+	if (len & 1)
+		sum += p[len - 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	hash = ~sum & 0xffff;
+	hash ^= hash >> 8;
+	hash ^= type;
+	return hash & (OLD_BUCKETS - 1);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "unix_hash_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* HASHTABLES/NAME, each line prefixed; nothing if it is not there. */
+static void print_table(const char *name, const char *tag)
+{
+	char path[128], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), HASHTABLES "/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		printf("unix_hash_bench: %s%s: %s", name, tag, line);
+	fclose(f);
+	fflush(stdout);
+}
+
+static void run(int set, int count, int connects)
+{
+	struct sockaddr_un sun, *targets;
+	unsigned int old_count[OLD_BUCKETS] = {};
+	int i, fd, used = 0, longest = 0;
+	unsigned long x = 12345;
+	double t, bind_ns, connect_ns;
+	struct rlimit rl = { count + 64, count + 64 };
+	char name[NAME_LEN], tag[64];
+	socklen_t len = 0;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit");
+	targets = malloc(sizeof(*targets) * connects);
+	if (!targets)
+		die("malloc");
+
+	/* the old hash's view of the set */
+	for (i = 0; i < count; i++) {
+		unsigned int b;
+
+		sets[set].make(name, i);
+		b = old_bucket(&sun, abstract_addr(&sun, name), SOCK_DGRAM);
+		used += !old_count[b]++;
+		if ((int)old_count[b] > longest)
+			longest = old_count[b];
+	}
+
+	t = now_ns();
+	for (i = 0; i < count; i++) {
+		sets[set].make(name, i);
+		len = abstract_addr(&sun, name);
+		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (fd < 0)
+			die("socket");
+		if (bind(fd, (struct sockaddr *)&sun, len))
+			die("bind");
+	}
+	bind_ns = (now_ns() - t) / count;
+	snprintf(tag, sizeof(tag), " names=%s count=%d", sets[set].name,
+		 count);
+	print_table("unix_abstract", tag);
+
+	/* the same targets on every run */
+	for (i = 0; i < connects; i++) {
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+		sets[set].make(name, (x >> 33) % count);
+		len = abstract_addr(&targets[i], name);
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (fd < 0)
+		die("socket");
+	t = now_ns();
+	for (i = 0; i < connects; i++)
+		if (connect(fd, (struct sockaddr *)&targets[i], len))
+			die("connect");
+	connect_ns = (now_ns() - t) / connects;
+	printf("unix_hash_bench: names=%s count=%d connects=%d connect_ns=%.1f bind_ns=%.1f old_buckets=%d old_longest=%d\n",
+	       sets[set].name, count, connects, connect_ns, bind_ns, used,
+	       longest);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	static const int default_counts[] = { 100, 100000 };
+	int i, c, s, status, count = 0, connects = 20000;
+	const char *only = NULL;
+
+	for (i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "count=", 6))
+			count = atoi(argv[i] + 6);
+		else if (!strncmp(argv[i], "only=", 5))
+			only = argv[i] + 5;
+		else if (!strncmp(argv[i], "connects=", 9))
+			connects = atoi(argv[i] + 9);
+		else
+			break;
+	}
+	if (i < argc || count < 0 || count > DIGITS * DIGITS * DIGITS * DIGITS ||
+	    connects <= 0 || (only && strcmp(only, "ordinary") &&
+			      strcmp(only, "adversarial"))) {
+		fprintf(stderr, "usage: unix_hash_bench [count=K] [only=ordinary|adversarial] [connects=M]\n");
+		return 2;
+	}
+
+	for (c = 0; c < 2; c++) {
+		int k = count ? count : default_counts[c];
+
+		if (count && c)
+			break;
+		for (s = 0; s < 2; s++) {
+			pid_t pid;
+
+			if (only && strcmp(only, sets[s].name))
+				continue;
+			fflush(stdout);
+			pid = fork();
+			if (pid < 0)
+				die("fork");
+			if (!pid) {
+				run(s, k, connects);
+				exit(0);
+			}
+			if (waitpid(pid, &status, 0) != pid ||
+			    !WIFEXITED(status) || WEXITSTATUS(status))
+				return 1;
+		}
+	}
+	print_table("dentry", "");
+	print_table("inode", "");
+	return 0;
+}
