@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * unix_hash_bench: what a lookup of an abstract AF_UNIX name costs, with
- * names that spread in the old checksum hash and names that all collide
- * in it.
+ * unix_hash_bench: what a lookup of an AF_UNIX name costs, with abstract
+ * names that spread in the old checksum hash, abstract names that all
+ * collide in it, and pathnames.
  *
- * For each name set and count K: bind K SOCK_DGRAM sockets to abstract
- * names, then connect() one unbound SOCK_DGRAM socket to M of them
- * picked at random (fixed seed), and report the time per bind() and per
- * connect().  Each connect() looks the name up in the table.
+ * For each name set and count K: bind K SOCK_DGRAM sockets to the names,
+ * then connect() one unbound SOCK_DGRAM socket to M of them picked at
+ * random (fixed seed), and report the time per bind() and per connect().
+ * Each connect() looks the name up in the table.
  *
  *   ordinary      "sock-%06d" (11 bytes; the old hash spreads them over
  *                 part of its 256 buckets)
  *   adversarial   "adv" and two groups a, b, K - a, K - b at even offsets
  *                 of the sockaddr (11 bytes, printable): one checksum, so
  *                 one old bucket for all of them
+ *   pathname      /tmp/unix_hash_bench/sNNNNNN: the host-wide table that
+ *                 the old code keyed on i_ino & 255 (connect() also
+ *                 resolves the path, which costs the same on both kernels)
  *
- *   unix_hash_bench [count=K] [only=ordinary|adversarial] [connects=M]
- *                   (K: 100, then 100000; M: 20000)
+ *   unix_hash_bench [count=K] [only=ordinary|adversarial|pathname]
+ *                   [connects=M]      (K: 100, then 100000; M: 20000)
  *
  * The sockets live in the initial network namespace: on the patched
  * kernel its table is sized at boot (unix_hash_entries=), while a new
@@ -31,25 +34,26 @@
  * The old hash puts 100,000 ordinary names in 60 of its buckets (the
  * longest chain 4,660) and all adversarial names in one: binding the
  * adversarial set costs the baseline K^2/2 name comparisons, 5e9 at
- * K = 100000, and each connect() K/2 (natively on a 6.18 kernel, which
- * has the old hash, K = 19000 took 3.4 s to bind and 194 us per connect(),
- * against 0.27 s and 8.5 us for ordinary names): expect minutes of guest
- * time for that case on the baseline.
+ * K = 100000, and each connect() K/2; that case takes about 25 minutes
+ * of emulation on the baseline.
  *
  * Output: unix_hash_bench: names=SET count=K connects=M connect_ns=X
  *         bind_ns=Y old_buckets=B old_longest=L
  * (B and L: buckets used and longest chain of the set under the old hash,
  * a userspace model), then, where /sys/kernel/debug/hashtables exists,
- * unix_abstract after the binds and, at the end, dentry and inode, each
- * line prefixed "unix_hash_bench: TABLE ...: ".
+ * the set's table after the binds and, at the end, after a walk of /sys
+ * (kernfs inodes live in the inode hash), dentry and inode, each line
+ * prefixed "unix_hash_bench: TABLE ...: ".
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <ftw.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -101,22 +105,62 @@ static void adversarial_name(char *name, unsigned int i)
 	}
 }
 
+static socklen_t ordinary_addr(struct sockaddr_un *sun, unsigned int i)
+{
+	char name[NAME_LEN];
+
+	ordinary_name(name, i);
+	return abstract_addr(sun, name);
+}
+
+static socklen_t adversarial_addr(struct sockaddr_un *sun, unsigned int i)
+{
+	char name[NAME_LEN];
+
+	adversarial_name(name, i);
+	return abstract_addr(sun, name);
+}
+
+/* Pathname sockets: the host-wide table, which the old code keyed on i_ino */
+#define PATH_DIR	"/tmp/unix_hash_bench"
+
+static socklen_t pathname_addr(struct sockaddr_un *sun, unsigned int i)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof(sun->sun_path), PATH_DIR "/s%06u", i);
+	return sizeof(*sun);
+}
+
 static const struct {
 	const char *name;
-	void (*make)(char *name, unsigned int i);
+	socklen_t (*addr)(struct sockaddr_un *sun, unsigned int i);
+	const char *table;
 } sets[] = {
-	{ "ordinary", ordinary_name },
-	{ "adversarial", adversarial_name },
+	{ "ordinary", ordinary_addr, "unix_abstract" },
+	{ "adversarial", adversarial_addr, "unix_abstract" },
+	{ "pathname", pathname_addr, "unix_pathname" },
 };
+#define NR_SETS		(int)(sizeof(sets) / sizeof(sets[0]))
 
-/* The old abstract hash of 6.12 (csum_partial, csum_fold, ^ >> 8, ^ type). */
+/*
+ * The old hash of 6.12: for abstract names csum_partial, csum_fold,
+ * ^ >> 8, ^ type; for pathnames the inode number.
+ */
 static unsigned int old_bucket(const struct sockaddr_un *sun, socklen_t len,
 			       int type)
 {
 	const unsigned char *p = (const unsigned char *)sun;
 	unsigned long sum = 0;
 	unsigned int hash;
+	struct stat st;
 	socklen_t i;
+
+	if (sun->sun_path[0]) {
+		if (stat(sun->sun_path, &st))
+			return 0;
+		return st.st_ino & (OLD_BUCKETS - 1);
+	}
 
 	for (i = 0; i + 1 < len; i += 2)
 		sum += p[i] | p[i + 1] << 8;
@@ -152,6 +196,22 @@ static void print_table(const char *name, const char *tag)
 	fflush(stdout);
 }
 
+/* nftw() has stat()ed the entry: that is all a visit needs to do */
+static int visit(const char *path, const struct stat *st, int type,
+		 struct FTW *ftw)
+{
+	(void)path, (void)st, (void)type, (void)ftw;
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	remove(path);
+	return 0;
+}
+
 static void run(int set, int count, int connects)
 {
 	struct sockaddr_un sun, *targets;
@@ -160,7 +220,7 @@ static void run(int set, int count, int connects)
 	unsigned long x = 12345;
 	double t, bind_ns, connect_ns;
 	struct rlimit rl = { count + 64, count + 64 };
-	char name[NAME_LEN], tag[64];
+	char tag[64];
 	socklen_t len = 0;
 
 	if (setrlimit(RLIMIT_NOFILE, &rl))
@@ -168,22 +228,16 @@ static void run(int set, int count, int connects)
 	targets = malloc(sizeof(*targets) * connects);
 	if (!targets)
 		die("malloc");
-
-	/* the old hash's view of the set */
-	for (i = 0; i < count; i++) {
-		unsigned int b;
-
-		sets[set].make(name, i);
-		b = old_bucket(&sun, abstract_addr(&sun, name), SOCK_DGRAM);
-		used += !old_count[b]++;
-		if ((int)old_count[b] > longest)
-			longest = old_count[b];
+	if (sets[set].addr == pathname_addr) {
+		/* the files of a smaller run before this one */
+		nftw(PATH_DIR, remove_entry, 64, FTW_DEPTH | FTW_PHYS);
+		if (mkdir(PATH_DIR, 0700))
+			die("mkdir " PATH_DIR);
 	}
 
 	t = now_ns();
 	for (i = 0; i < count; i++) {
-		sets[set].make(name, i);
-		len = abstract_addr(&sun, name);
+		len = sets[set].addr(&sun, i);
 		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 		if (fd < 0)
 			die("socket");
@@ -193,13 +247,23 @@ static void run(int set, int count, int connects)
 	bind_ns = (now_ns() - t) / count;
 	snprintf(tag, sizeof(tag), " names=%s count=%d", sets[set].name,
 		 count);
-	print_table("unix_abstract", tag);
+	print_table(sets[set].table, tag);
+
+	/* the old hash's view of the set (pathnames: once they exist) */
+	for (i = 0; i < count; i++) {
+		unsigned int b;
+
+		len = sets[set].addr(&sun, i);
+		b = old_bucket(&sun, len, SOCK_DGRAM);
+		used += !old_count[b]++;
+		if ((int)old_count[b] > longest)
+			longest = old_count[b];
+	}
 
 	/* the same targets on every run */
 	for (i = 0; i < connects; i++) {
 		x = x * 6364136223846793005UL + 1442695040888963407UL;
-		sets[set].make(name, (x >> 33) % count);
-		len = abstract_addr(&targets[i], name);
+		len = sets[set].addr(&targets[i], (x >> 33) % count);
 	}
 	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (fd < 0)
@@ -231,10 +295,11 @@ int main(int argc, char **argv)
 		else
 			break;
 	}
+	for (s = 0; only && s < NR_SETS && strcmp(only, sets[s].name); s++)
+		;
 	if (i < argc || count < 0 || count > DIGITS * DIGITS * DIGITS * DIGITS ||
-	    connects <= 0 || (only && strcmp(only, "ordinary") &&
-			      strcmp(only, "adversarial"))) {
-		fprintf(stderr, "usage: unix_hash_bench [count=K] [only=ordinary|adversarial] [connects=M]\n");
+	    count > 999999 || connects <= 0 || s == NR_SETS) {
+		fprintf(stderr, "usage: unix_hash_bench [count=K] [only=ordinary|adversarial|pathname] [connects=M]\n");
 		return 2;
 	}
 
@@ -243,7 +308,7 @@ int main(int argc, char **argv)
 
 		if (count && c)
 			break;
-		for (s = 0; s < 2; s++) {
+		for (s = 0; s < NR_SETS; s++) {
 			pid_t pid;
 
 			if (only && strcmp(only, sets[s].name))
@@ -261,7 +326,14 @@ int main(int argc, char **argv)
 				return 1;
 		}
 	}
+	/*
+	 * The VFS tables, LSP style, after a workload: the pathname sockets'
+	 * dentries are still there; a walk of /sys adds the kernfs inodes,
+	 * which (unlike tmpfs's) live in the inode hash.
+	 */
+	nftw("/sys", visit, 64, FTW_PHYS);
 	print_table("dentry", "");
 	print_table("inode", "");
+	nftw(PATH_DIR, remove_entry, 64, FTW_DEPTH | FTW_PHYS);
 	return 0;
 }
