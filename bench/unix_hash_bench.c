@@ -60,12 +60,9 @@
 #include <unistd.h>
 
 #include "now.h"
+#include "unix_names.h"
 
 #define HASHTABLES	"/sys/kernel/debug/hashtables"
-#define NAME_LEN	11
-#define DIGITS		75
-#define K_SUM		('0' + 'z')
-#define OLD_BUCKETS	256
 
 static socklen_t abstract_addr(struct sockaddr_un *sun, const char *name)
 {
@@ -73,36 +70,6 @@ static socklen_t abstract_addr(struct sockaddr_un *sun, const char *name)
 	sun->sun_family = AF_UNIX;
 	memcpy(sun->sun_path + 1, name, NAME_LEN);
 	return offsetof(struct sockaddr_un, sun_path) + 1 + NAME_LEN;
-}
-
-static void ordinary_name(char *name, unsigned int i)
-{
-	char buf[NAME_LEN + 1];
-
-	snprintf(buf, sizeof(buf), "sock-%06u", i % 1000000);
-	memcpy(name, buf, NAME_LEN);
-}
-
-/*
- * Each group of four bytes a, b, K - a, K - b at an even offset of the
- * sockaddr adds the 16-bit words (a | b << 8) + (K - a | (K - b) << 8) =
- * K | K << 8 to the checksum, whatever a and b are.
- */
-static void adversarial_name(char *name, unsigned int i)
-{
-	int g;
-
-	memcpy(name, "adv", 3);
-	for (g = 0; g < 2; g++) {
-		unsigned char a = '0' + i % DIGITS;
-		unsigned char b = '0' + i / DIGITS % DIGITS;
-
-		name[3 + 4 * g] = a;
-		name[4 + 4 * g] = b;
-		name[5 + 4 * g] = K_SUM - a;
-		name[6 + 4 * g] = K_SUM - b;
-		i /= DIGITS * DIGITS;
-	}
 }
 
 static socklen_t ordinary_addr(struct sockaddr_un *sun, unsigned int i)
@@ -150,28 +117,13 @@ static const struct {
 static unsigned int old_bucket(const struct sockaddr_un *sun, socklen_t len,
 			       int type)
 {
-	const unsigned char *p = (const unsigned char *)sun;
-	unsigned long sum = 0;
-	unsigned int hash;
 	struct stat st;
-	socklen_t i;
 
-	if (sun->sun_path[0]) {
-		if (stat(sun->sun_path, &st))
-			return 0;
-		return st.st_ino & (OLD_BUCKETS - 1);
-	}
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += p[i] | p[i + 1] << 8;
-	if (len & 1)
-		sum += p[len - 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	hash = ~sum & 0xffff;
-	hash ^= hash >> 8;
-	hash ^= type;
-	return hash & (OLD_BUCKETS - 1);
+	if (!sun->sun_path[0])
+		return old_abstract_bucket(sun, len, type);
+	if (stat(sun->sun_path, &st))
+		return 0;
+	return st.st_ino & (OLD_BUCKETS - 1);
 }
 
 static void die(const char *what)

@@ -60,12 +60,12 @@
 
 #include "kselftest_harness.h"
 #include "sysfile.h"
+#include "unix_names.h"
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define HASHTABLES	DEBUGFS "/hashtables"
 #define HASH_ENTRIES	"/proc/sys/net/unix/hash_entries"
 #define CHILD_ENTRIES	"/proc/sys/net/unix/child_hash_entries"
-#define OLD_BUCKETS	256	/* the baseline's abstract half of the table */
 
 /* The tables of /sys/kernel/debug/hashtables. */
 static const char *const tables[] = {
@@ -187,62 +187,6 @@ static long read_long(const char *path)
 	return strtol(buf, NULL, 10);
 }
 
-/*
- * The old abstract hash, net/unix/af_unix.c of 6.12: the ones' complement
- * sum of the little-endian 16-bit words of the whole sockaddr_un (the odd
- * byte at the end as a low byte), complemented (csum_fold), then
- * hash ^= hash >> 8; hash ^= type; bucket = hash & 255.
- */
-static unsigned int old_abstract_bucket(const struct sockaddr_un *sun,
-					socklen_t len, int type)
-{
-	const unsigned char *p = (const unsigned char *)sun;
-	unsigned long sum = 0;
-	unsigned int hash;
-	socklen_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += p[i] | p[i + 1] << 8;
-	if (len & 1)
-		sum += p[len - 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	hash = ~sum & 0xffff;
-	hash ^= hash >> 8;
-	hash ^= type;
-	return hash & (OLD_BUCKETS - 1);
-}
-
-/*
- * Names that collide under the old hash, printable, NAME_LEN bytes like
- * "sock-%06d": "adv" and then two groups of four bytes a, b, K - a, K - b
- * with a, b in '0'..'z' and K = '0' + 'z'.  "adv" puts each group at an
- * even offset of the sockaddr (family 2 bytes, the leading NUL, 3 bytes),
- * where it adds the 16-bit words (a | b << 8) + (K - a | (K - b) << 8),
- * the same K | K << 8 whatever a and b: every name has the same checksum.
- * 75^4 names.
- */
-#define NAME_LEN	11
-#define DIGITS		75
-#define K_SUM		('0' + 'z')
-
-static void adversarial_name(char *name, unsigned int i)
-{
-	int g;
-
-	memcpy(name, "adv", 3);
-	for (g = 0; g < 2; g++) {
-		unsigned char a = '0' + i % DIGITS;
-		unsigned char b = '0' + i / DIGITS % DIGITS;
-
-		name[3 + 4 * g] = a;
-		name[4 + 4 * g] = b;
-		name[5 + 4 * g] = K_SUM - a;
-		name[6 + 4 * g] = K_SUM - b;
-		i /= DIGITS * DIGITS;
-	}
-}
-
 /* Which adversarial name NAME is; -1 if none. */
 static long adversarial_index(const char *name)
 {
@@ -257,14 +201,6 @@ static long adversarial_index(const char *name)
 		return -1;
 	adversarial_name(check, i);
 	return memcmp(check, name, NAME_LEN) ? -1 : i;
-}
-
-static void ordinary_name(char *name, unsigned int i)
-{
-	char buf[NAME_LEN + 1];
-
-	snprintf(buf, sizeof(buf), "sock-%06u", i % 1000000);
-	memcpy(name, buf, NAME_LEN);
 }
 
 /*
@@ -428,12 +364,8 @@ static int proc_net_unix_names(const char *prefix, char (*names)[NAME_LEN],
 	return n;
 }
 
-/*
- * The same from a unix_diag dump (NETLINK_SOCK_DIAG), with each socket's
- * inode in INOS.  -1 with errno on error (ENOENT: no CONFIG_UNIX_DIAG).
- */
-static int unix_diag_names(const char *prefix, char (*names)[NAME_LEN],
-			   unsigned int *inos, int max, int *others)
+/* A NETLINK_SOCK_DIAG socket with REQ sent on it; -1 with errno */
+static int unix_diag_request(const struct unix_diag_req *req, int flags)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -441,19 +373,39 @@ static int unix_diag_names(const char *prefix, char (*names)[NAME_LEN],
 	} msg = {
 		.nlh.nlmsg_len = sizeof(msg),
 		.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		.req.sdiag_family = AF_UNIX,
-		.req.udiag_states = -1,
-		.req.udiag_show = UDIAG_SHOW_NAME,
+		.nlh.nlmsg_flags = NLM_F_REQUEST | flags,
+		.req = *req,
 	};
-	static char buf[65536];
-	int fd, n = 0, done = 0;
+	int fd;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0)
 		return -1;
-	if (send(fd, &msg, sizeof(msg), 0) != sizeof(msg))
-		goto fail;
+	if (send(fd, &msg, sizeof(msg), 0) != sizeof(msg)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The same from a unix_diag dump (NETLINK_SOCK_DIAG), with each socket's
+ * inode in INOS.  -1 with errno on error (ENOENT: no CONFIG_UNIX_DIAG).
+ */
+static int unix_diag_names(const char *prefix, char (*names)[NAME_LEN],
+			   unsigned int *inos, int max, int *others)
+{
+	struct unix_diag_req req = {
+		.sdiag_family = AF_UNIX,
+		.udiag_states = -1,
+		.udiag_show = UDIAG_SHOW_NAME,
+	};
+	static char buf[65536];
+	int fd, n = 0, done = 0;
+
+	fd = unix_diag_request(&req, NLM_F_DUMP);
+	if (fd < 0)
+		return -1;
 	*others = 0;
 	while (!done) {
 		ssize_t len = recv(fd, buf, sizeof(buf), 0);
@@ -510,17 +462,11 @@ fail:
  */
 static int unix_diag_by_ino(unsigned int ino, char *name)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct unix_diag_req req;
-	} msg = {
-		.nlh.nlmsg_len = sizeof(msg),
-		.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		.nlh.nlmsg_flags = NLM_F_REQUEST,
-		.req.sdiag_family = AF_UNIX,
-		.req.udiag_ino = ino,
-		.req.udiag_show = UDIAG_SHOW_NAME,
-		.req.udiag_cookie = { ~0U, ~0U },	/* INET_DIAG_NOCOOKIE */
+	struct unix_diag_req req = {
+		.sdiag_family = AF_UNIX,
+		.udiag_ino = ino,
+		.udiag_show = UDIAG_SHOW_NAME,
+		.udiag_cookie = { ~0U, ~0U },	/* INET_DIAG_NOCOOKIE */
 	};
 	char buf[1024];
 	struct nlmsghdr *h = (struct nlmsghdr *)buf;
@@ -529,11 +475,11 @@ static int unix_diag_by_ino(unsigned int ino, char *name)
 	ssize_t len;
 	int alen, fd;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	fd = unix_diag_request(&req, 0);
 	if (fd < 0)
 		return -1;
-	if (send(fd, &msg, sizeof(msg), 0) != sizeof(msg) ||
-	    (len = recv(fd, buf, sizeof(buf), 0)) <= 0) {
+	len = recv(fd, buf, sizeof(buf), 0);
+	if (len <= 0) {
 		close(fd);
 		return -1;
 	}
