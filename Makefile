@@ -32,14 +32,16 @@ help:
 	@echo '  initramfs      build the selftests and pack the guest initramfs'
 	@echo '  run            boot one kernel and run the selftests (T=globs)'
 	@echo '  boot           interactive shell on one kernel (BASELINE=1 for baseline)'
-	@echo '  bench          benchmarks on the bench kernels (baseline and patched)'
+	@echo '  bench          every benchmark on the bench kernels (baseline and'
+	@echo '                 patched), then results/RUN/report.md (ONLY=NAME: one)'
 	@echo '  series-check   apply checks and checkpatch.pl --strict on every patch'
 	@echo '  bisect-check   build every prefix of the series (FLAVOUR=debug)'
 	@echo '  harness-test   the verdict parser against canned console logs'
 	@echo '  lint           shellcheck the scripts'
 	@echo '  clean          remove build/ and results/ (keeps the ~/.cache tree)'
 	@echo 'Variables: VARIANT=patched|baseline (or BASELINE=1), FLAVOUR=debug|bench,'
-	@echo '  KSRC=/path/to/linux, T=DIR/NAME globs, B="NAME[:ARGS] ..." benchmarks,'
+	@echo '  KSRC=/path/to/linux, T=DIR/NAME globs, ONLY=NAME or B="NAME[:ARGS] ..."'
+	@echo '  benchmarks,'
 	@echo '  EXTRA="pkg:binary ..."'
 
 fetch:
@@ -66,7 +68,7 @@ check:
 	@$(S)/check.sh
 
 bench:
-	@$(S)/bench.sh $(B)
+	@$(S)/bench.sh $(or $(ONLY),$(B))
 
 deps:
 	@$(S)/deps.sh

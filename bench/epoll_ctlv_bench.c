@@ -3,6 +3,7 @@
  * epoll_ctlv_bench: per-op cost of EPOLL_CTL_ADD, EPOLL_CTL_MOD and
  * EPOLL_CTL_DEL through a loop of epoll_ctl() calls and through
  * epoll_ctlv() with batches of 1, 8, 64 and 1024 ops.
+ * bench-clock: icount wall
  *
  * NR_FDS eventfds are added to, modified in and deleted from a fresh
  * epoll instance, ROUNDS times per mode; each phase is timed with

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fd_table_bench: what the fd table's layout costs (patch 0010).
+ * bench-clock: icount wall (the ramp's times mean something on two vCPUs)
  *
  *   ramp         4 threads open 1,000,000 eventfds between them, from a
  *                64-slot table: total time, and the worst and the 99th
  *                percentile latency of an open, of all and of those that
- *                grew the table (run it with bench.sh --wall too)
+ *                grew the table
  *   read         read() of an empty non-blocking eventfd at fd 10 and at
  *                fd 500,000 of a 2^20-slot table, one thread (fdget()
  *                without a reference) and two (__fget_files_rcu() with

@@ -74,10 +74,12 @@ timeout --kill-after=10 "$timeout" "${qemu[@]}" -display none -monitor none \
 	-serial "file:$out/console.log" -serial "file:$out/job.log" \
 	-initrd "$out/initrd.gz" >"$out/qemu.log" 2>&1 &
 qpid=$!
-# Show each test's result line as the guest prints it.
+# Show the job's lines matching LSP_FOLLOW (default: each test's result
+# line) as the guest prints them.
 if [ "${LSP_QUIET:-0}" != 1 ]; then
 	tail -n +1 -F --pid="$qpid" "$out/job.log" 2>/dev/null |
-		grep --line-buffered -E '^(not )?ok |^# selftests:' | sed -u 's/^/  | /' &
+		grep --line-buffered -E "${LSP_FOLLOW:-^(not )?ok |^# selftests:}" |
+		sed -u 's/^/  | /' &
 fi
 wait "$qpid" || rc=$?
 wait || true
@@ -87,3 +89,7 @@ if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 	exit 124
 fi
 [ "$rc" -eq 0 ] || die "qemu exited with status $rc; see $out/qemu.log"
+# As kunit.py checks its config: the guest must have the CPUs asked for.
+cpus=$(sed -n 's/.*smp: Brought up [0-9]* nodes*, \([0-9]*\) CPUs*.*/\1/p' "$out/console.log" | head -n 1)
+[ -z "$cpus" ] || [ "$cpus" -eq "$smp" ] ||
+	die "the guest brought up $cpus of $smp CPUs; see $out/console.log"

@@ -55,6 +55,10 @@ add_binary() {
 # The read-ahead selftest and benchmark put ext4 on a null_blk disk.
 need_pkgs e2fsprogs
 add_binary /sbin/mke2fs
+# The epoll study and the userver selftest load the server with httperf.
+need_pkgs httperf
+add_binary /usr/bin/httperf
+add_binary /usr/bin/idleconn
 
 for item in ${EXTRA:-}; do
 	pkg=${item%%:*}

@@ -93,7 +93,7 @@ need_pkgs() {
 # Everything the tooling uses, for scripts/deps.sh and .ci/run.
 ALL_PKGS=(make gcc libc6-dev build-essential flex bison bc libelf-dev libssl-dev
 	ccache cpio gzip kmod rsync quilt git perl dpkg-dev xz-utils
-	qemu-system-x86 busybox-static e2fsprogs shellcheck)
+	qemu-system-x86 busybox-static e2fsprogs shellcheck httperf gnuplot-nox)
 
 # Serialise kernel builds, across every checkout on this machine: two
 # cores are not enough for two builds.  build/.build.lock points to it.

@@ -21,7 +21,10 @@
  *	mapping says: EPOLLIN, EPOLLIN|EPOLLOUT, or with EPOLLET, and
  *	EPOLLOUT while a reply waits for epoll-lt and epoll-ctlv;
  *   counters: the report the server prints when stopped by SIGTERM
- *	counts the requests, replies and epoll_ctl/epoll_ctlv use.
+ *	counts the requests, replies and epoll_ctl/epoll_ctlv use;
+ *   httperf_idleconn: a short, bounded httperf run (Debian's httperf)
+ *	with 1,000 idle connections held by its idleconn gets every reply
+ *	and no error.
  *
  * More variants run them with --accept-limit, --sendfile and
  * --eager-writes (with 100 idle and 50 concurrent connections).  Every
@@ -57,6 +60,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "proc_fds.h"
 
 #define NR_IDLE		1024	/* the server's fds pass FD_SETSIZE */
 #define NR_CONCURRENT	200
@@ -353,24 +357,6 @@ static void srv_teardown(struct srv *s)
 }
 
 /* ---- /proc ---- */
-
-static int count_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
 
 /* Wait until the server has @want fds (@at_least: or more). */
 static int wait_fds(pid_t pid, int want, int at_least)
@@ -1476,6 +1462,108 @@ TEST_F(userver, counters)
 out:
 	if (_metadata->exit_code)
 		TH_LOG("the server's report:\n%s", s->report);
+}
+
+/* ---- httperf and idleconn (Debian's httperf package) ---- */
+
+#define HTTPERF		"/usr/bin/httperf"
+#define IDLECONN	"/usr/bin/idleconn"
+#define HTTPERF_IDLE	1000	/* idleconn keeps under FD_SETSIZE */
+#define HTTPERF_CONNS	"200"
+
+/* Run @argv with its stdout in @out; its wait status, or -1. */
+static int run_capture(char *const argv[], char *out, size_t size)
+{
+	size_t len = 0;
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (len < size - 1 && (n = read(p[0], out + len, size - 1 - len)) > 0)
+		len += n;
+	out[len] = '\0';
+	close(p[0]);
+	return waitpid(pid, &status, 0) == pid ? status : -1;
+}
+
+/*
+ * A short open-loop httperf run (200 connections, one request each, at
+ * 50/s) while idleconn holds 1,000 idle connections: every request gets
+ * its 200 with the whole body, httperf counts no error, and the idle
+ * connections stay open throughout.
+ */
+TEST_F_TIMEOUT(userver, httperf_idleconn, 600)
+{
+	struct srv *s = &self->s;
+	char port[16], idle[16], out[8192];
+	char *idle_argv[] = { IDLECONN, "127.0.0.1", port, idle, NULL };
+	char *perf_argv[] = {
+		HTTPERF, "--server=127.0.0.1", "--port", port,
+		"--uri=/index.html", "--rate=50",
+		"--num-conns=" HTTPERF_CONNS, "--num-calls=1",
+		"--timeout=60", NULL,
+	};
+	long long replies, errors, ok;
+	int base, n, status;
+	pid_t idler;
+
+	if (access(HTTPERF, X_OK) || access(IDLECONN, X_OK))
+		SKIP(return, "needs " HTTPERF " and " IDLECONN " (Debian's httperf)");
+	snprintf(port, sizeof(port), "%d", s->port);
+	snprintf(idle, sizeof(idle), "%d", HTTPERF_IDLE);
+	base = wait_fds(s->pid, 0, 1);
+	ASSERT_LT(0, base);
+
+	idler = fork();
+	ASSERT_LE(0, idler);
+	if (!idler) {
+		int null = open("/dev/null", O_RDWR);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(IDLECONN, idle_argv);
+		_exit(127);
+	}
+	n = wait_fds(s->pid, base + HTTPERF_IDLE, 1);
+	EXPECT_EQ(base + HTTPERF_IDLE, n) TH_LOG("the server holds %d of %d idle connections",
+						 n - base, HTTPERF_IDLE);
+
+	status = run_capture(perf_argv, out, sizeof(out));
+	EXPECT_EQ(0, status) TH_LOG("httperf: %s", out);
+	replies = report_num(out, "Total: connections " HTTPERF_CONNS
+			     " requests " HTTPERF_CONNS " replies ");
+	errors = report_num(out, "Errors: total ");
+	ok = report_num(out, "Reply status: 1xx=0 2xx=");
+	EXPECT_EQ(atoi(HTTPERF_CONNS), replies) TH_LOG("httperf: %s", out);
+	EXPECT_EQ(0, errors) TH_LOG("httperf: %s", out);
+	EXPECT_EQ(atoi(HTTPERF_CONNS), ok) TH_LOG("httperf: %s", out);
+	/* 118 bytes per reply: the header and the one-byte body. */
+	EXPECT_NE(NULL, strstr(out, "Reply size [B]: header 117.0 content 1.0 "))
+		TH_LOG("httperf: %s", out);
+
+	/* The idle connections outlived the run. */
+	EXPECT_EQ(0, waitpid(idler, &status, WNOHANG)) TH_LOG("idleconn exited");
+	n = count_fds(s->pid);
+	EXPECT_EQ(base + HTTPERF_IDLE, n) TH_LOG("the server holds %d idle connections",
+						 n - base);
+	kill(idler, SIGKILL);
+	waitpid(idler, &status, 0);
+	n = wait_fds(s->pid, base, 0);
+	EXPECT_EQ(base, n) TH_LOG("the server had %d fds, now %d", base, n);
 }
 
 TEST_HARNESS_MAIN
