@@ -27,9 +27,11 @@
  * prints
  *
  *   epoll_study exp=E idle=N mech=M accept=A rate=R reply_rate=X errors=N
+ *               cpu_us_per_reply=C
  *
- * where reply_rate is replies per second of httperf's test duration and
- * errors its error total (client timeouts, resets, refused connections,
+ * where reply_rate is replies per second of httperf's test duration,
+ * cpu_us_per_reply the server's CPU time (/proc/PID/stat) over the run
+ * per reply, and errors httperf's error total (client timeouts, resets, refused connections,
  * and fd-unavail when httperf's FD_SETSIZE limit is hit); table1 prints
  *
  *   epoll_study exp=table1 rate=R mech=M syscall=S calls=N pct_time=P
@@ -74,7 +76,7 @@
 #define DOCROOT		"/tmp/epoll_study/www"
 #define SESSLOG		"/tmp/epoll_study/sessions"
 #define NR_DIRS		10
-#define NR_SESSIONS	5000	/* in the log; httperf cycles through it */
+#define NR_SESSIONS	1000	/* httperf reads at most 1000; it cycles */
 
 static const char *const all_mechs[] = {
 	"select", "poll", "epoll-lt", "epoll-et", "epoll2", "epoll-ctlv",
@@ -329,6 +331,31 @@ static int server_stop(struct server *s, char *report, size_t size)
 	return status;
 }
 
+/* utime + stime of @pid, in clock ticks (/proc/PID/stat), or -1. */
+static long cpu_ticks(pid_t pid)
+{
+	unsigned long ut, st;
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* after "(comm) ": state, then utime and stime are fields 12, 13 */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
+		return -1;
+	return ut + st;
+}
+
 static pid_t spawn(char *const argv[], int out)
 {
 	pid_t pid = fork();
@@ -340,7 +367,7 @@ static pid_t spawn(char *const argv[], int out)
 
 		dup2(null, 0);
 		dup2(out >= 0 ? out : null, 1);
-		dup2(null, 2);
+		dup2(out >= 0 ? out : null, 2);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -383,7 +410,8 @@ static void idle_stop(pid_t *pids, int procs)
 }
 
 /* One httperf run: replies per second, and its error total. */
-static double httperf(struct server *s, int specweb, int rate, long *errors)
+static double httperf(struct server *s, int specweb, int rate, long *errors,
+		      long *nr_replies)
 {
 	char port[16], rate_s[32], num[32], wsess[PATH_MAX], buf[8192];
 	char *argv[24];
@@ -453,6 +481,7 @@ static double httperf(struct server *s, int specweb, int rate, long *errors)
 	waitpid(pid, &status, 0);
 
 	*errors = -1;
+	*nr_replies = 0;
 	l = strstr(buf, "\nTotal: ");
 	if (!l || sscanf(l, "\nTotal: connections %ld requests %ld replies %ld test-duration %lf",
 			 &conns, &reqs, &replies, &duration) != 4 ||
@@ -464,6 +493,7 @@ static double httperf(struct server *s, int specweb, int rate, long *errors)
 	l = strstr(buf, "\nErrors: total ");
 	if (l)
 		sscanf(l, "\nErrors: total %ld", errors);
+	*nr_replies = replies;
 	if (*errors) {
 		/* Which errors: both "Errors:" lines, on one. */
 		char *e2 = l ? strstr(l + 1, "\nErrors: ") : NULL;
@@ -515,11 +545,17 @@ static void curve(const char *exp, const char *mech, const char *accept,
 			       exp, mech, held, idle);
 	}
 	for (i = 0; i < nr; i++) {
-		rr = httperf(&s, specweb, rates[i], &errors);
+		long t0 = cpu_ticks(s.pid), replies;
+		double cpu;
+
+		rr = httperf(&s, specweb, rates[i], &errors, &replies);
 		if (rr < 0)
 			continue;
-		printf("epoll_study exp=%s idle=%d mech=%s accept=%s rate=%d reply_rate=%.1f errors=%ld\n",
-		       exp, idle, mech, accept, rates[i], rr, errors);
+		/* The server's CPU time per reply, whether or not it kept up. */
+		cpu = (cpu_ticks(s.pid) - t0) * 1e6 / sysconf(_SC_CLK_TCK);
+		printf("epoll_study exp=%s idle=%d mech=%s accept=%s rate=%d reply_rate=%.1f errors=%ld cpu_us_per_reply=%.1f\n",
+		       exp, idle, mech, accept, rates[i], rr, errors,
+		       replies > 0 ? cpu / replies : 0.0);
 		fflush(stdout);
 		sleep(1);
 	}
@@ -562,11 +598,11 @@ static void table1(const char *mech)
 	unsigned long long calls;
 	double ms, per, pct, sys;
 	struct server s;
-	long errors;
+	long errors, replies;
 	double rr;
 
 	server_start(&s, mech, "inf", 0, 1);
-	rr = httperf(&s, 0, opt_table1_rate, &errors);
+	rr = httperf(&s, 0, opt_table1_rate, &errors, &replies);
 	server_stop(&s, report, sizeof(report));
 	printf("epoll_study exp=table1 idle=0 mech=%s accept=inf rate=%d reply_rate=%.1f errors=%ld\n",
 	       mech, opt_table1_rate, rr, errors);

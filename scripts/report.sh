@@ -23,7 +23,7 @@ mkdir -p "$plots"
 
 METRICS='ns ns_per_op conn_per_s cpu_us_per_conn wakeups_per_conn mib_s ms
 majflt requests avg_kib writes grow_max_ns grow_median_ns grows max_ns p99_ns
-total_ms connect_ns bind_ns reply_rate errors'
+total_ms connect_ns bind_ns reply_rate errors cpu_us_per_reply'
 
 # The epoll study: one data file per figure, kernel and mechanism.
 #   FIG: exp, mechanisms (empty: all), accept limits
@@ -48,9 +48,42 @@ study_points() {
 			if (f["exp"] != e || f["mech"] != m || f["accept"] != a) next
 			r = f["rate"]; if (!(r in n)) order[++nr] = r
 			n[r]++; rr[r] += f["reply_rate"]; er[r] += f["errors"]
+			cpu[r] += f["cpu_us_per_reply"]
 		}
 		END { for (i = 1; i <= nr; i++) { r = order[i]
-			printf "%s %.1f %.0f\n", r, rr[r] / n[r], er[r] / n[r] } }'
+			printf "%s %.1f %.0f %.1f\n", r, rr[r] / n[r], er[r] / n[r], cpu[r] / n[r] } }'
+}
+
+# study_table FIG COLUMN MECHS LIMITS: a Markdown table of one column of
+# the figure's data files, a row per rate, "baseline / patched" cells.
+study_table() {
+	local num=$1 col=$2 mechs=$3 limits=$4 hdr='| requests/s |' sep='|---|'
+	local m a r b p bv pv row name
+	for m in $mechs; do
+		for a in $limits; do
+			[ -s "$plots/fig$num-baseline-$m-$a.dat" ] ||
+				[ -s "$plots/fig$num-patched-$m-$a.dat" ] || continue
+			name=$m
+			[ "$num" != 7 ] || name="$m ($a)"
+			hdr="$hdr $name |" sep="$sep---|"
+		done
+	done
+	echo "$hdr"
+	echo "$sep"
+	awk '{ print $1 }' "$plots"/fig"$num"-*.dat | sort -n -u | while read -r r; do
+		row="| $r |"
+		for m in $mechs; do
+			for a in $limits; do
+				b=$plots/fig$num-baseline-$m-$a.dat p=$plots/fig$num-patched-$m-$a.dat
+				[ -s "$b" ] || [ -s "$p" ] || continue
+				bv='' pv=''
+				[ ! -s "$b" ] || bv=$(awk -v r="$r" -v c="$col" '$1 == r { print $c (c == 2 && $3 > 0 ? "*" : "") }' "$b")
+				[ ! -s "$p" ] || pv=$(awk -v r="$r" -v c="$col" '$1 == r { print $c (c == 2 && $3 > 0 ? "*" : "") }' "$p")
+				row="$row ${bv:--} / ${pv:--} |"
+			done
+		done
+		echo "$row"
+	done
 }
 
 mechs_of() {
@@ -124,32 +157,13 @@ if [ -n "$study" ]; then
 			done
 			echo
 			echo
-			# Header: rate, then one column per mechanism (and limit).
-			hdr='| requests/s |' sep='|---|'
-			for m in $mechs; do
-				for a in $limits; do
-					[ -s "$plots/fig$num-baseline-$m-$a.dat" ] || [ -s "$plots/fig$num-patched-$m-$a.dat" ] || continue
-					col=$m
-					[ "$num" != 7 ] || col="$m ($a)"
-					hdr="$hdr $col |" sep="$sep---|"
-				done
-			done
-			echo "$hdr"
-			echo "$sep"
-			rates=$(cat "$plots"/fig"$num"-*.dat 2>/dev/null | awk '{print $1}' | sort -n -u)
-			for r in $rates; do
-				row="| $r |"
-				for m in $mechs; do
-					for a in $limits; do
-						b=$plots/fig$num-baseline-$m-$a.dat p=$plots/fig$num-patched-$m-$a.dat
-						[ -s "$b" ] || [ -s "$p" ] || continue
-						bv=$(awk -v r="$r" '$1 == r { print $2 ($3 > 0 ? "*" : "") }' "$b" 2>/dev/null)
-						pv=$(awk -v r="$r" '$1 == r { print $2 ($3 > 0 ? "*" : "") }' "$p" 2>/dev/null)
-						row="$row ${bv:--} / ${pv:--} |"
-					done
-				done
-				echo "$row"
-			done
+			echo "Reply rate, replies/s (baseline / patched):"
+			echo
+			study_table "$num" 2 "$mechs" "$limits"
+			echo
+			echo "Server CPU time per reply, µs (baseline / patched):"
+			echo
+			study_table "$num" 4 "$mechs" "$limits"
 			echo
 			echo "\\* httperf counted errors at that point (timeouts, resets, or its own"
 			echo "FD_SETSIZE limit once the server falls behind)."
