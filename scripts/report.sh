@@ -145,6 +145,13 @@ if [ -n "$study" ]; then
 				set grid
 				set yrange [0:*]
 				plot $plot
+				set output '$plots/figure$num-$k-cpu.png'
+				set title 'Figure $num ($k): server CPU time per reply'
+				set ylabel 'CPU µs per reply'
+				set key right top
+				set logscale y
+				set yrange [*:*]
+				plot ${plot//using 1:2/using 1:4}
 			EOF
 			series+=("$k")
 		done
@@ -154,6 +161,11 @@ if [ -n "$study" ]; then
 			echo
 			for k in "${series[@]}"; do
 				printf '![Figure %s, %s kernel](plots/figure%s-%s.png) ' "$num" "$k" "$num" "$k"
+			done
+			echo
+			echo
+			for k in "${series[@]}"; do
+				printf '![Figure %s, %s kernel, CPU per reply](plots/figure%s-%s-cpu.png) ' "$num" "$k" "$num" "$k"
 			done
 			echo
 			echo
@@ -179,7 +191,7 @@ if [ -n "$study" ]; then
 			rate=$(printf '%s\n' "$rows" | sed -n 's/.* rate=\([0-9]*\) .*/\1/p' | head -n 1)
 			{
 				echo
-				echo "### Table 1 ($k kernel): % of the server's time per system call, one-byte workload at $rate requests/s"
+				echo "### Table 1 ($k kernel): % of the server's CPU time per system call, one-byte workload at $rate requests/s"
 				echo
 				printf '| syscall |'
 				for m in $mechs; do printf ' %s |' "$m"; done
@@ -192,7 +204,7 @@ if [ -n "$study" ]; then
 					for m in $mechs; do
 						v=$(printf '%s\n' "$rows" | awk -v m="$m" -v s="$s" '
 							index($0, " mech=" m " ") && index($0, " syscall=" s " ") {
-								sub(/.* pct_time=/, ""); sub(/ .*/, ""); print; exit }')
+								sub(/.* pct_cpu=/, ""); sub(/ .*/, ""); print; exit }')
 						printf ' %s |' "${v:--}"
 					done
 					echo
