@@ -45,7 +45,7 @@
  * bench-clock: wall
  *
  * The SPECweb99-like file set (10 directories of four classes of nine
- * files, 0.1 KiB to 900 KiB, 51 MiB in all) and the session log are
+ * files, 0.1 KiB to 900 KiB, 48.8 MiB in all) and the session log are
  * made under /tmp with a fixed seed, so every kernel gets the same
  * requests.  Without httperf (it is in the guest's initramfs) the
  * benchmark prints a line saying so and exits 0.
@@ -62,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -73,6 +74,8 @@
 #define HTTPERF		"/usr/bin/httperf"
 #define IDLECONN	"/usr/bin/idleconn"
 #define IDLE_PER_PROC	1000	/* idleconn stops at FD_SETSIZE */
+#define MAX_IDLE_PROCS	64
+#define MAX_IDLE	(MAX_IDLE_PROCS * IDLE_PER_PROC)
 #define DOCROOT		"/tmp/epoll_study/www"
 #define SESSLOG		"/tmp/epoll_study/sessions"
 #define NR_DIRS		10
@@ -92,6 +95,7 @@ static const char *const all_exps[] = {
 static char userver[PATH_MAX];
 static int two_cpus;
 static double mean_session_len;	/* requests per SPECweb99-like session */
+static int session_len[NR_SESSIONS];
 
 /* The options, as "key=value" words. */
 static const char *opt_exps = "onebyte:specweb:onebyte-idle:specweb-idle:accept:table1";
@@ -247,6 +251,7 @@ static void make_workloads(void)
 			fprintf(log, "/dir%05d/class%d_%d\n", d, c, f);
 		}
 		fprintf(log, "\n");
+		session_len[s] = n;
 		requests += n;
 	}
 	fclose(log);
@@ -294,6 +299,8 @@ static void server_start(struct server *s, const char *mech,
 	if (s->pid < 0)
 		die("fork: %m");
 	if (!s->pid) {
+		/* Nothing outlives the study, should it die. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		pin(0);
 		dup2(p[1], 1);
 		execv(userver, argv);
@@ -366,6 +373,7 @@ static pid_t spawn(char *const argv[], int out)
 	if (!pid) {
 		int null = open("/dev/null", O_RDWR);
 
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(null, 0);
 		dup2(out >= 0 ? out : null, 1);
 		dup2(out >= 0 ? out : null, 2);
@@ -415,6 +423,7 @@ static double httperf(struct server *s, int specweb, int rate, long *errors,
 		      long *nr_replies)
 {
 	char port[16], rate_s[32], num[32], wsess[PATH_MAX], buf[8192];
+	char scratch[4096];
 	char *argv[24];
 	int p[2], argc = 0, status;
 	long conns, reqs, replies = 0;
@@ -434,11 +443,20 @@ static double httperf(struct server *s, int specweb, int rate, long *errors,
 	argv[argc++] = "--timeout=1";
 	argv[argc++] = "--hog";
 	if (specweb) {
-		double srate = rate / mean_session_len;
+		/*
+		 * httperf starts sessions in log order, cycling: take as
+		 * many as carry rate x seconds requests, and start them
+		 * over the seconds, so the offered request rate is @rate.
+		 */
+		double want = rate * opt_seconds, have = 0;
+		long nsess = 0;
 
-		snprintf(rate_s, sizeof(rate_s), "--rate=%.3f", srate);
+		while (have < want)
+			have += session_len[nsess++ % NR_SESSIONS];
+		snprintf(rate_s, sizeof(rate_s), "--rate=%.3f",
+			 nsess / opt_seconds);
 		snprintf(wsess, sizeof(wsess), "--wsesslog=%ld,0," SESSLOG,
-			 (long)(srate * opt_seconds + 0.5));
+			 nsess);
 		argv[argc++] = rate_s;
 		argv[argc++] = wsess;
 	} else {
@@ -472,10 +490,15 @@ static double httperf(struct server *s, int specweb, int rate, long *errors,
 			       rate, deadline);
 			return -1;
 		}
-		n = read(p[0], buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0 || len + n >= sizeof(buf) - 1)
+		/* Past the buffer, drain to the end so httperf can exit. */
+		if (len < sizeof(buf) - 1)
+			n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+		else
+			n = read(p[0], scratch, sizeof(scratch));
+		if (n <= 0)
 			break;
-		len += n;
+		if (len < sizeof(buf) - 1)
+			len += n;
 	}
 	buf[len] = '\0';
 	close(p[0]);
@@ -487,9 +510,12 @@ static double httperf(struct server *s, int specweb, int rate, long *errors,
 	if (!l || sscanf(l, "\nTotal: connections %ld requests %ld replies %ld test-duration %lf",
 			 &conns, &reqs, &replies, &duration) != 4 ||
 	    duration <= 0) {
-		fprintf(stderr, "epoll_study: httperf (status %#x) printed:\n%s\n",
-			status, buf);
-		return 0;
+		for (l = buf; *l; l++)
+			if (*l == '\n')
+				*l = ' ';
+		printf("# epoll_study: rate %d: httperf (status %#x) printed no totals: point dropped: %.300s\n",
+		       rate, status, buf);
+		return -1;
 	}
 	l = strstr(buf, "\nErrors: total ");
 	if (l)
@@ -530,7 +556,7 @@ static int parse_rates(int *rates, int max)
 static void curve(const char *exp, const char *mech, const char *accept,
 		  int specweb, int idle)
 {
-	pid_t idlers[64];
+	pid_t idlers[MAX_IDLE_PROCS];
 	char report[16384];
 	struct server s;
 	int rates[64], nr = parse_rates(rates, 64), i, held = 0;
@@ -714,6 +740,8 @@ int main(int argc, char **argv)
 		else
 			die("unknown argument '%s'", argv[i]);
 	}
+	if (opt_idle < 0 || opt_idle > MAX_IDLE)
+		die("idle=%d: 0 to %d", opt_idle, MAX_IDLE);
 	if (access(HTTPERF, X_OK) || access(IDLECONN, X_OK)) {
 		printf("# epoll_study: needs " HTTPERF " and " IDLECONN " (Debian's httperf): not run\n");
 		return 0;

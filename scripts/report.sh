@@ -8,7 +8,8 @@
 # bench.txt lines are "KERNEL run=N CLOCK: NAME key=value ...".  A key
 # named in METRICS below is a measurement; the other keys label the case.
 # Each case gets one row: its metrics on the baseline and the patched
-# kernel side by side (the mean when the run was repeated).
+# kernel side by side (the mean when the run was repeated; Table 1
+# shows the first repetition).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -23,7 +24,7 @@ mkdir -p "$plots"
 
 METRICS='ns ns_per_op conn_per_s cpu_us_per_conn wakeups_per_conn mib_s ms
 majflt requests avg_kib writes grow_max_ns grow_median_ns grows max_ns p99_ns
-total_ms connect_ns bind_ns reply_rate errors cpu_us_per_reply'
+total_ms connect_ns bind_ns reply_rate errors cpu_us_per_reply kib'
 
 # The epoll study: one data file per figure, kernel and mechanism.
 #   FIG: exp, mechanisms (empty: all), accept limits
@@ -100,7 +101,8 @@ mechs_of() {
 	echo "Kernels: Linux 6.12.117 (Debian's linux-source-6.12) without (baseline)"
 	echo "and with (patched) the series, bench configuration.  Clocks: *icount*"
 	echo "is TCG with one vCPU under \`-icount shift=0\` (guest time counts"
-	echo "instructions); *wall* is TCG with two vCPUs (MTTCG) and real time."
+	echo "instructions); *wall* is two vCPUs with real time: TCG (MTTCG), or"
+	echo "KVM when usable (each guest's qemu.cmd says which)."
 	echo "Host: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)."
 } >"$md"
 
