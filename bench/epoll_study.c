@@ -70,6 +70,7 @@
 
 #include "now.h"
 #include "proc_fds.h"
+#include "sysfile.h"
 
 #define HTTPERF		"/usr/bin/httperf"
 #define IDLECONN	"/usr/bin/idleconn"
@@ -189,7 +190,7 @@ static void mkdirs(const char *path)
 	mkdir(buf, 0755);
 }
 
-static void write_file(const char *path, size_t len)
+static void make_file(const char *path, size_t len)
 {
 	static char block[65536];
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -217,7 +218,7 @@ static void make_workloads(void)
 	FILE *log;
 
 	mkdirs(DOCROOT);
-	write_file(DOCROOT "/index.html", 1);
+	make_file(DOCROOT "/index.html", 1);
 	for (d = 0; d < NR_DIRS; d++)
 		for (c = 0; c < 4; c++)
 			for (f = 0; f < 9; f++) {
@@ -226,7 +227,7 @@ static void make_workloads(void)
 				mkdir(path, 0755);
 				snprintf(path, sizeof(path),
 					 DOCROOT "/dir%05d/class%d_%d", d, c, f);
-				write_file(path, (size_t)class_unit[c] * (f + 1));
+				make_file(path, (size_t)class_unit[c] * (f + 1));
 			}
 
 	/* Directories by Zipf's law, as SPECweb99 picks them. */
@@ -344,18 +345,10 @@ static long cpu_ticks(pid_t pid)
 {
 	unsigned long ut, st;
 	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (read_line(path, buf, sizeof(buf)))
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	/* after "(comm) ": state, then utime and stime are fields 12, 13 */
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
