@@ -29,6 +29,7 @@
 
 #include "kselftest_harness.h"
 #include "epoll_ctlv.h"
+#include "sysfile.h"
 
 /*
  * With the larger test bodies inlined into the harness wrapper, gcc warns
@@ -81,18 +82,10 @@ static int closed_fd(void)
 static int interest_list(int epfd, char *buf, size_t len)
 {
 	char path[64], raw[65536], *line, *save, *out = buf;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (read_file(path, raw, sizeof(raw)))
 		return -1;
-	n = read(fd, raw, sizeof(raw) - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	raw[n] = '\0';
 	*buf = '\0';
 	for (line = strtok_r(raw, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {

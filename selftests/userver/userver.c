@@ -61,6 +61,7 @@
 
 #include "kselftest_harness.h"
 #include "proc_fds.h"
+#include "sysfile.h"
 
 #define NR_IDLE		1024	/* the server's fds pass FD_SETSIZE */
 #define NR_CONCURRENT	200
@@ -437,31 +438,18 @@ static int epoll_entries(pid_t pid, int epfd, int *tfd, unsigned int *events,
 static long sleeping_syscall(pid_t pid)
 {
 	char path[64], buf[512], *p;
-	int i, fd;
-	ssize_t n;
+	int i;
 
 	for (i = 0; i < WAIT_POLLS; i++, usleep(10000)) {
 		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
+		if (read_line(path, buf, sizeof(buf)))
 			return -1;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return -1;
-		buf[n] = '\0';
 		p = strrchr(buf, ')');
-		if (!p || p[2] != 'S')
+		if (!p || p[1] != ' ' || p[2] != 'S')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
+		if (read_line(path, buf, sizeof(buf)))
 			return -1;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
 		if (isdigit(buf[0]))
 			return strtol(buf, NULL, 10);
 	}
@@ -739,6 +727,24 @@ static int expect_status(struct __test_metadata *_metadata, struct reader *r,
 	return _metadata->exit_code ? -1 : 0;
 }
 
+/* Read a 200 of @len body bytes that announces the close, then EOF. */
+static int expect_close(struct __test_metadata *_metadata, struct reader *r,
+			size_t len)
+{
+	struct response rs;
+
+	if (read_response(r, &rs, 0)) {
+		TH_LOG("%s", rs.err);
+		return -1;
+	}
+	EXPECT_EQ(200, rs.status) TH_LOG("'%s'", rs.status_line);
+	EXPECT_TRUE(rs.close);
+	EXPECT_EQ(len, rs.body_len);
+	response_free(&rs);
+	EXPECT_TRUE(at_eof(r)) TH_LOG("not closed after the reply");
+	return _metadata->exit_code ? -1 : 0;
+}
+
 /* GET @f on a new connection; returns it open. */
 static struct reader *get_new(struct __test_metadata *_metadata,
 			      struct srv *s, int f)
@@ -862,12 +868,7 @@ TEST_F(userver, files)
 	r = reader(client(s->port, 0));
 	ASSERT_NE(NULL, r);
 	ASSERT_EQ(0, send_str(r->fd, "GET /index.html HTTP/1.0\r\n\r\n"));
-	ASSERT_EQ(0, read_response(r, &rs, 0)) TH_LOG("%s", rs.err);
-	EXPECT_EQ(200, rs.status);
-	EXPECT_TRUE(rs.close);
-	EXPECT_EQ(1UL, rs.body_len);
-	response_free(&rs);
-	EXPECT_TRUE(at_eof(r));
+	ASSERT_EQ(0, expect_close(_metadata, r, 1));
 	reader_close(r);
 
 	r = reader(client(s->port, 0));
@@ -929,7 +930,6 @@ TEST_F(userver, persistent)
 {
 	struct srv *s = &self->s;
 	struct reader *r = reader(client(s->port, 0));
-	struct response rs;
 	char req[256];
 	int i;
 
@@ -947,11 +947,7 @@ TEST_F(userver, persistent)
 	get_req(req, sizeof(req), "GET", files[F_ONE].url,
 		"Connection: close\r\n");
 	ASSERT_EQ(0, send_str(r->fd, req));
-	ASSERT_EQ(0, read_response(r, &rs, 0)) TH_LOG("%s", rs.err);
-	EXPECT_EQ(200, rs.status);
-	EXPECT_TRUE(rs.close);
-	response_free(&rs);
-	EXPECT_TRUE(at_eof(r));
+	ASSERT_EQ(0, expect_close(_metadata, r, files[F_ONE].len));
 	reader_close(r);
 }
 
@@ -1110,7 +1106,6 @@ TEST_F_TIMEOUT(userver, no_fd_leak, 300)
 {
 	struct srv *s = &self->s;
 	struct linger lg = { 1, 0 };
-	struct response rs;
 	int base, i, n, fd;
 	struct reader *r;
 	char req[256];
@@ -1139,11 +1134,7 @@ TEST_F_TIMEOUT(userver, no_fd_leak, 300)
 		get_req(req, sizeof(req), "GET", "/small.txt",
 			"Connection: close\r\n");
 		ASSERT_EQ(0, send_str(r->fd, req));
-		ASSERT_EQ(0, read_response(r, &rs, 0)) TH_LOG("%s", rs.err);
-		EXPECT_EQ(200, rs.status);
-		EXPECT_TRUE(rs.close);
-		response_free(&rs);
-		EXPECT_TRUE(at_eof(r));
+		ASSERT_EQ(0, expect_close(_metadata, r, files[F_SMALL].len));
 		reader_close(r);
 	}
 	for (i = 0; i < 10; i++) {		/* 400, then the close */
