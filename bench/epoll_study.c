@@ -770,8 +770,8 @@ int main(int argc, char **argv)
 	if (setrlimit(RLIMIT_NOFILE, &nofile))
 		die("setrlimit: %m");
 	/* Room for 10,000 idle connections and a few runs in TIME_WAIT. */
-	system("echo 1024 65535 >/proc/sys/net/ipv4/ip_local_port_range");
-	system("echo 65535 >/proc/sys/net/core/somaxconn");
+	write_file("/proc/sys/net/ipv4/ip_local_port_range", "1024 65535");
+	write_file("/proc/sys/net/core/somaxconn", "65535");
 	two_cpus = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
 	pin(1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
