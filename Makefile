@@ -11,6 +11,11 @@ VARIANT := baseline
 endif
 # Selftest selection, as globs on DIR/NAME: make run T='accept_wake/*'
 T ?=
+# Profiling: make profile P='ctlv_work add-loop 1024 20' [OUT=dir], then
+# make profile-compare DIRS='results/profile-baseline-... results/profile-patched-...'
+P ?=
+OUT ?=
+DIRS ?=
 export KSRC EXTRA
 
 S := scripts
@@ -37,12 +42,18 @@ help:
 	@echo '  series-check   apply checks and checkpatch.pl --strict on every patch'
 	@echo '  bisect-check   build every prefix of the series (FLAVOUR=debug)'
 	@echo '  harness-test   the verdict parser against canned console logs'
+	@echo '  profile        guest-kernel instructions per function while the guest'
+	@echo "                 runs P='COMMAND' on a bench kernel (VARIANT=, OUT=dir;"
+	@echo '                 default results/profile-VARIANT-COMMAND)'
+	@echo '  profile-compare'
+	@echo '                 two profiles side by side, per op (DIRS="DIR_A DIR_B")'
 	@echo '  lint           shellcheck the scripts'
 	@echo '  clean          remove build/ and results/ (keeps the ~/.cache tree)'
 	@echo 'Variables: VARIANT=patched|baseline (or BASELINE=1), FLAVOUR=debug|bench,'
 	@echo '  KSRC=/path/to/linux, T=DIR/NAME globs, ONLY=NAME or B="NAME[:ARGS] ..."'
 	@echo '  benchmarks,'
-	@echo '  EXTRA="pkg:binary ..."'
+	@echo '  EXTRA="pkg:binary ...",'
+	@echo '  P="GUEST COMMAND", OUT=DIR, DIRS="DIR_A DIR_B" for the profiles'
 
 fetch:
 ifeq ($(KSRC),)
@@ -82,6 +93,14 @@ bisect-check: fetch
 harness-test:
 	@selftests/harness/run.sh
 
+# No kernel build here: profile.sh names the 'make build' to run.
+profile:
+	$(if $(P),,$(error P='GUEST COMMAND' is required, e.g. make profile P='ctlv_work add-loop 1024 20'))
+	@$(S)/profile.sh $(VARIANT) '$(subst ','\'',$(P))' "$(OUT)"
+
+profile-compare:
+	@$(S)/profile-compare.sh $(DIRS)
+
 lint:
 	@$(S)/deps.sh shellcheck >/dev/null
 	@shellcheck -x $(S)/*.sh $(S)/guest/init $(S)/guest/run-tests \
@@ -91,4 +110,4 @@ clean:
 	rm -rf build results
 
 .PHONY: all help deps fetch apply build initramfs run boot check bench \
-	series-check bisect-check harness-test lint clean
+	series-check bisect-check harness-test profile profile-compare lint clean

@@ -3,6 +3,7 @@
 #
 #   boot.sh [--baseline] [--flavour debug|bench] [--icount] [--smp N]
 #           [--mem SIZE] [--timeout SECONDS] [--out DIR] [--job COMMAND]
+#           [--append WORDS] [--qemu-arg ARG]... [--files DIR]
 #
 # Without --job: an interactive shell on the serial console.  With
 # --job: COMMAND runs in the guest with its output in DIR/job.log, the
@@ -11,10 +12,14 @@
 # --icount uses TCG's instruction-count clock (-icount shift=0) on one
 # vCPU, so guest time is a count of instructions: CPU-cost benchmarks
 # give the same figure on every run.  Exit status 124: wall-clock timeout.
+# --append adds WORDS to the kernel command line, --qemu-arg one argument
+# to QEMU's (repeat it for more), --files (with --job) puts the files of
+# DIR in the guest's /lsp/bin, on the job's PATH.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 variant=patched flavour=debug icount=0 smp=2 mem=2G timeout=1800 out='' job=''
+append='' files='' qemu_args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--baseline) variant=baseline ;;
@@ -26,6 +31,9 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift ;;
 	--out) out=$2; shift ;;
 	--job) job=$2; shift ;;
+	--append) append=$2; shift ;;
+	--qemu-arg) qemu_args+=("$2"); shift ;;
+	--files) files=$2; shift ;;
 	*) die "boot.sh: unknown option $1" ;;
 	esac
 	shift
@@ -46,11 +54,12 @@ elif [ "${LSP_ACCEL:-}" != tcg ] && [ -w /dev/kvm ] &&
 fi
 
 # panic=-1 with -no-reboot: a panic ends QEMU at once instead of hanging.
-cmdline="console=ttyS0 panic=-1 kasan_multi_shot"
+cmdline="console=ttyS0 panic=-1 kasan_multi_shot${append:+ $append}"
 qemu=(qemu-system-x86_64 "${accel[@]}" -smp "$smp" -m "$mem" -nodefaults
-	-no-reboot -kernel "$kernel" -append "$cmdline")
+	-no-reboot -kernel "$kernel" -append "$cmdline" "${qemu_args[@]}")
 
 if [ -z "$job" ]; then
+	[ -z "$files" ] || die "--files needs --job"
 	info "booting $variant/$flavour (${accel[*]}); type 'exit' or Ctrl-A X to leave"
 	exec "${qemu[@]}" -display none -serial mon:stdio -initrd "$initrd"
 fi
@@ -59,6 +68,11 @@ fi
 mkdir -p "$out/jobroot/lsp"
 printf '#!/bin/sh\n%s\n' "$job" >"$out/jobroot/lsp/job"
 chmod +x "$out/jobroot/lsp/job"
+if [ -n "$files" ]; then
+	[ -d "$files" ] || die "--files: no directory $files"
+	mkdir -p "$out/jobroot/lsp/bin"
+	cp -r "$files/." "$out/jobroot/lsp/bin/"
+fi
 # The kernel unpacks concatenated archives in order: the job is added
 # to the prebuilt initramfs without repacking it.
 (cd "$out/jobroot" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/job.cpio.gz"

@@ -91,7 +91,7 @@ need_pkgs() {
 }
 
 # Everything the tooling uses, for scripts/deps.sh and .ci/run.
-ALL_PKGS=(make gcc libc6-dev build-essential flex bison bc libelf-dev libssl-dev
+ALL_PKGS=(make gcc libc6-dev binutils build-essential flex bison bc libelf-dev libssl-dev
 	ccache cpio gzip kmod rsync quilt git perl dpkg-dev xz-utils
 	qemu-system-x86 busybox-static e2fsprogs shellcheck httperf gnuplot-nox)
 

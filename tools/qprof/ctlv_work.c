@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctlv_work: one epoll_ctl/epoll_ctlv phase per run, with the insnprof
+ * gate open only around the phase measured.
+ *
+ *   ctlv_work OP-MODE NR_FDS REPS [BATCH]
+ *
+ * OP is add, mod or del; MODE is loop (one epoll_ctl() per fd) or ctlv
+ * (epoll_ctlv() in batches of BATCH, default 1024).  "null" as OP-MODE
+ * opens and closes the gate REPS times with nothing between (the gate's
+ * own cost).  NR_FDS eventfds are made once; each rep makes a fresh
+ * epoll fd and does ADD all, MOD all, DEL all (same mode for all three),
+ * then closes it: only OP's phase runs inside the gate.
+ *
+ * Gate: personality(0xffffffff) opens it (scripts/profile.sh passes the
+ * address of __x64_sys_personality as start=), getpgid(0) closes it
+ * (__x64_sys_getpgid as stop=).  Raw syscalls: libc cannot cache them.
+ * The last line printed, "... ops_measured=N", is the profile's divisor.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "epoll_ctlv.h"
+
+enum { OP_ADD, OP_MOD, OP_DEL, NR_OPS };
+static const int op_code[NR_OPS] = { EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL };
+
+static int nr_fds;
+static int *fds;
+static struct epoll_ctl_op *ops;
+static unsigned int batch = 1024;
+
+static void gate_on(void)  { syscall(SYS_personality, 0xffffffffUL); }
+static void gate_off(void) { syscall(SYS_getpgid, 0); }
+
+static void die(const char *what)
+{
+	fprintf(stderr, "ctlv_work: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static uint32_t op_events(int op)
+{
+	return op == OP_MOD ? EPOLLOUT : EPOLLIN;
+}
+
+static void phase_loop(int epfd, int op, int gated)
+{
+	struct epoll_event ev;
+	int i;
+
+	if (gated)
+		gate_on();
+	for (i = 0; i < nr_fds; i++) {
+		ev.events = op_events(op);
+		ev.data.u64 = i;
+		if (epoll_ctl(epfd, op_code[op], fds[i], &ev))
+			die("epoll_ctl");
+	}
+	if (gated)
+		gate_off();
+}
+
+static void phase_ctlv(int epfd, int op, int gated)
+{
+	int i, done;
+
+	for (i = 0; i < nr_fds; i++) {
+		ops[i].fd = fds[i];
+		ops[i].op = op_code[op];
+		ops[i].flags = 0;
+		ops[i].events = op_events(op);
+		ops[i].result = 0;
+		ops[i].data = i;
+	}
+	if (gated)
+		gate_on();
+	for (done = 0; done < nr_fds; ) {
+		unsigned int n = batch;
+		long r;
+
+		if ((unsigned int)(nr_fds - done) < n)
+			n = nr_fds - done;
+		r = epoll_ctlv(epfd, ops + done, n, 0);
+		if (r != (long)n)
+			die("epoll_ctlv");
+		done += n;
+	}
+	if (gated)
+		gate_off();
+	for (i = 0; i < nr_fds; i++) {
+		if (ops[i].result) {
+			errno = -ops[i].result;
+			die("epoll_ctlv op");
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int reps, i, r, op, measured = -1, ctlv = 0;
+	struct rlimit rl;
+	char mode[16];
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: %s add|mod|del-loop|ctlv | null NR_FDS REPS [BATCH]\n", argv[0]);
+		return 2;
+	}
+	nr_fds = atoi(argv[2]);
+	reps = atoi(argv[3]);
+	if (argc > 4)
+		batch = atoi(argv[4]);
+	if (strcmp(argv[1], "null")) {
+		if (sscanf(argv[1], "%*[a-z]-%15s", mode) != 1)
+			return 2;
+		if (!strncmp(argv[1], "add-", 4))
+			measured = OP_ADD;
+		else if (!strncmp(argv[1], "mod-", 4))
+			measured = OP_MOD;
+		else if (!strncmp(argv[1], "del-", 4))
+			measured = OP_DEL;
+		else
+			return 2;
+		if (!strcmp(mode, "ctlv"))
+			ctlv = 1;
+		else if (strcmp(mode, "loop"))
+			return 2;
+	}
+	if (nr_fds < 1 || reps < 1 || batch < 1)
+		return 2;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)nr_fds + 64) {
+		rl.rlim_cur = nr_fds + 64;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			die("setrlimit");
+	}
+	fds = calloc(nr_fds, sizeof(*fds));
+	ops = calloc(nr_fds, sizeof(*ops));
+	if (!fds || !ops)
+		die("calloc");
+	for (i = 0; i < nr_fds; i++) {
+		fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fds[i] < 0)
+			die("eventfd");
+	}
+
+	for (r = 0; r < reps; r++) {
+		int epfd = epoll_create1(EPOLL_CLOEXEC);
+
+		if (epfd < 0)
+			die("epoll_create1");
+		if (measured < 0) {
+			gate_on();
+			gate_off();
+		} else {
+			for (op = 0; op < NR_OPS; op++) {
+				if (ctlv)
+					phase_ctlv(epfd, op, op == measured);
+				else
+					phase_loop(epfd, op, op == measured);
+			}
+		}
+		close(epfd);
+	}
+	printf("ctlv_work %s nr_fds=%d reps=%d batch=%u ops_measured=%ld\n",
+	       argv[1], nr_fds, reps, batch,
+	       measured < 0 ? 0L : (long)nr_fds * reps);
+	return 0;
+}
