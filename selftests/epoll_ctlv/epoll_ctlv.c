@@ -108,12 +108,16 @@ static int interest_list(int epfd, char *buf, size_t len)
 FIXTURE(epoll_ctlv) {
 	int epfd;
 	int efd[NR_EFD];
+	char saved_quota[32];	/* fs.epoll.max_user_watches to restore */
 };
+
+#define QUOTA_SYSCTL	"/proc/sys/fs/epoll/max_user_watches"
 
 FIXTURE_SETUP(epoll_ctlv)
 {
 	int i;
 
+	self->saved_quota[0] = '\0';
 	self->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, self->epfd);
 	if (epoll_ctlv(self->epfd, NULL, 0, 0) < 0 && errno == ENOSYS)
@@ -131,6 +135,8 @@ FIXTURE_TEARDOWN(epoll_ctlv)
 	for (i = 0; i < NR_EFD; i++)
 		close(self->efd[i]);
 	close(self->epfd);
+	if (self->saved_quota[0])
+		write_file(QUOTA_SYSCTL, self->saved_quota);
 }
 
 /* Ops apply in order; a repeated op sees the effect of the earlier one. */
@@ -174,10 +180,39 @@ TEST_F(epoll_ctlv, order_and_duplicates)
 }
 
 /* Every kind of per-op error in one batch; later ops still run. */
+#define NR_MIXED	14
+
+/* One op of each result; epfd must be watched by @outer (ELOOP). */
+static void mixed_ops(struct epoll_ctl_op *ops, int epfd, const int *efd,
+		      int badfd, int memfd, int outer)
+{
+	set_op(&ops[0], EPOLL_CTL_ADD, efd[0], EPOLLIN, 0);
+	set_op(&ops[1], EPOLL_CTL_ADD, efd[0], EPOLLIN, 0);
+	set_op(&ops[2], EPOLL_CTL_MOD, efd[1], EPOLLIN, 0);
+	set_op(&ops[3], EPOLL_CTL_DEL, efd[1], 0, 0);
+	set_op(&ops[4], EPOLL_CTL_ADD, badfd, EPOLLIN, 0);
+	set_op(&ops[5], EPOLL_CTL_ADD, memfd, EPOLLIN, 0);
+	set_op(&ops[6], EPOLL_CTL_ADD, epfd, EPOLLIN, 0);
+	set_op(&ops[7], EPOLL_CTL_ADD, efd[1], EPOLLIN, 0);
+	ops[7].flags = 1;
+	set_op(&ops[8], 7, efd[1], EPOLLIN, 0);
+	set_op(&ops[9], 0, efd[1], EPOLLIN, 0);
+	set_op(&ops[10], EPOLL_CTL_ADD, outer, EPOLLIN, 0);
+	set_op(&ops[11], EPOLL_CTL_ADD, efd[1], EPOLLIN, 0);
+	set_op(&ops[12], EPOLL_CTL_DEL, badfd, 0, 0);
+	set_op(&ops[13], EPOLL_CTL_ADD, efd[2], EPOLLIN, 0);
+	ops[13].flags = 0x8000;
+}
+
+static const int mixed_expect[NR_MIXED] = {
+	0, -EEXIST, -ENOENT, -ENOENT, -EBADF, -EPERM, -EINVAL, -EINVAL,
+	-EINVAL, -EINVAL, -ELOOP, 0, -EBADF, -EINVAL,
+};
+
+/* Per-op results in one batch: each error epoll_ctl() can give. */
 TEST_F(epoll_ctlv, mixed_results)
 {
-	int e0 = self->efd[0], e1 = self->efd[1], e2 = self->efd[2];
-	struct epoll_ctl_op ops[14];
+	struct epoll_ctl_op ops[NR_MIXED];
 	int memfd, outer, badfd;
 	int i;
 
@@ -191,38 +226,10 @@ TEST_F(epoll_ctlv, mixed_results)
 	badfd = closed_fd();
 	ASSERT_LE(0, badfd);
 
-	set_op(&ops[0], EPOLL_CTL_ADD, e0, EPOLLIN, 0);
-	set_op(&ops[1], EPOLL_CTL_ADD, e0, EPOLLIN, 0);
-	set_op(&ops[2], EPOLL_CTL_MOD, e1, EPOLLIN, 0);
-	set_op(&ops[3], EPOLL_CTL_DEL, e1, 0, 0);
-	set_op(&ops[4], EPOLL_CTL_ADD, badfd, EPOLLIN, 0);
-	set_op(&ops[5], EPOLL_CTL_ADD, memfd, EPOLLIN, 0);
-	set_op(&ops[6], EPOLL_CTL_ADD, self->epfd, EPOLLIN, 0);
-	set_op(&ops[7], EPOLL_CTL_ADD, e1, EPOLLIN, 0);
-	ops[7].flags = 1;
-	set_op(&ops[8], 7, e1, EPOLLIN, 0);
-	set_op(&ops[9], 0, e1, EPOLLIN, 0);
-	set_op(&ops[10], EPOLL_CTL_ADD, outer, EPOLLIN, 0);
-	set_op(&ops[11], EPOLL_CTL_ADD, e1, EPOLLIN, 0);
-	set_op(&ops[12], EPOLL_CTL_DEL, badfd, 0, 0);
-	set_op(&ops[13], EPOLL_CTL_ADD, e2, EPOLLIN, 0);
-	ops[13].flags = 0x8000;
-
-	ASSERT_EQ(14, epoll_ctlv(self->epfd, ops, 14, 0));
-	EXPECT_EQ(0, ops[0].result);
-	EXPECT_EQ(-EEXIST, ops[1].result);
-	EXPECT_EQ(-ENOENT, ops[2].result);
-	EXPECT_EQ(-ENOENT, ops[3].result);
-	EXPECT_EQ(-EBADF, ops[4].result);
-	EXPECT_EQ(-EPERM, ops[5].result);
-	EXPECT_EQ(-EINVAL, ops[6].result);
-	EXPECT_EQ(-EINVAL, ops[7].result);
-	EXPECT_EQ(-EINVAL, ops[8].result);
-	EXPECT_EQ(-EINVAL, ops[9].result);
-	EXPECT_EQ(-ELOOP, ops[10].result);
-	EXPECT_EQ(0, ops[11].result);
-	EXPECT_EQ(-EBADF, ops[12].result);
-	EXPECT_EQ(-EINVAL, ops[13].result);
+	mixed_ops(ops, self->epfd, self->efd, badfd, memfd, outer);
+	ASSERT_EQ(NR_MIXED, epoll_ctlv(self->epfd, ops, NR_MIXED, 0));
+	for (i = 0; i < NR_MIXED; i++)
+		EXPECT_EQ(mixed_expect[i], ops[i].result) TH_LOG("op %d", i);
 
 	/* The state-independent ones give the same errors via epoll_ctl(). */
 	for (i = 4; i < 11; i++) {
@@ -232,10 +239,39 @@ TEST_F(epoll_ctlv, mixed_results)
 					     ops[i].events, 0))
 			TH_LOG("op %d", i);
 	}
-	/* Only e0 and e1 went in; the flagged ADD of e2 did nothing. */
-	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, e0, 0, 0));
-	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, e1, 0, 0));
-	EXPECT_EQ(-ENOENT, ctl(self->epfd, EPOLL_CTL_DEL, e2, 0, 0));
+	/* Only efd[0] and efd[1] went in; the flagged ADD did nothing. */
+	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[0], 0, 0));
+	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[1], 0, 0));
+	EXPECT_EQ(-ENOENT, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[2], 0, 0));
+	close(outer);
+	close(memfd);
+}
+
+/* The same ops one per call (a batch of one takes a shorter path). */
+TEST_F(epoll_ctlv, mixed_results_one_by_one)
+{
+	struct epoll_ctl_op ops[NR_MIXED];
+	int memfd, outer, badfd;
+	int i;
+
+	memfd = memfd_create("epoll_ctlv", MFD_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	outer = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, outer);
+	ASSERT_EQ(0, ctl(outer, EPOLL_CTL_ADD, self->epfd, EPOLLIN, 0));
+	badfd = closed_fd();
+	ASSERT_LE(0, badfd);
+
+	mixed_ops(ops, self->epfd, self->efd, badfd, memfd, outer);
+	for (i = 0; i < NR_MIXED; i++) {
+		EXPECT_EQ(1, epoll_ctlv(self->epfd, &ops[i], 1, 0));
+		EXPECT_EQ(mixed_expect[i], ops[i].result) TH_LOG("op %d", i);
+		if (i + 1 < NR_MIXED)	/* only the one op is written */
+			EXPECT_EQ(UNTOUCHED, ops[i + 1].result);
+	}
+	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[0], 0, 0));
+	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[1], 0, 0));
+	EXPECT_EQ(-ENOENT, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[2], 0, 0));
 	close(outer);
 	close(memfd);
 }
@@ -288,6 +324,99 @@ TEST_F(epoll_ctlv, stop_on_error)
 	EXPECT_EQ(-EEXIST, big[70].result);
 	for (i = 71; i < 100; i++)
 		EXPECT_EQ(UNTOUCHED, big[i].result) TH_LOG("op %d", i);
+}
+
+#define NR_QUOTA_EFD	40
+#define QUOTA_ROOM	20
+
+static int set_watch_limit(long limit)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", limit);
+	return write_file(QUOTA_SYSCTL, buf);
+}
+
+/*
+ * How many of @efd[0..n-1] epoll_ctl() can add to @epfd before the
+ * user's watch quota runs out; the ones added are removed again.
+ */
+static int watch_room(int epfd, const int *efd, int n)
+{
+	int i, room;
+
+	for (room = 0; room < n; room++)
+		if (ctl(epfd, EPOLL_CTL_ADD, efd[room], EPOLLIN, 0))
+			break;
+	for (i = 0; i < room; i++)
+		ctl(epfd, EPOLL_CTL_DEL, efd[i], 0, 0);
+	return room;
+}
+
+/*
+ * Near the end of the fs.epoll.max_user_watches quota a batch fails with
+ * ENOSPC at the op where epoll_ctl() calls would, a DEL frees a watch for
+ * an ADD after it in the same batch, and the quota is left as it was.
+ */
+TEST_F(epoll_ctlv, watch_quota)
+{
+	struct epoll_ctl_op ops[NR_QUOTA_EFD];
+	int efd[NR_QUOTA_EFD], i, room, tries;
+	long limit = 64;
+
+	if (read_line(QUOTA_SYSCTL, self->saved_quota,
+		      sizeof(self->saved_quota)))
+		SKIP(return, "no %s", QUOTA_SYSCTL);
+	for (i = 0; i < NR_QUOTA_EFD; i++) {
+		efd[i] = eventfd(0, EFD_CLOEXEC);
+		ASSERT_LE(0, efd[i]);
+	}
+
+	/* Move the limit until exactly QUOTA_ROOM more watches fit. */
+	for (tries = 0; tries < 64; tries++) {
+		ASSERT_EQ(0, set_watch_limit(limit));
+		room = watch_room(self->epfd, efd, NR_QUOTA_EFD);
+		if (room == QUOTA_ROOM)
+			break;
+		if (room == 0)
+			limit *= 2;
+		else
+			limit -= room - QUOTA_ROOM;
+	}
+	ASSERT_EQ(QUOTA_ROOM, room);
+
+	for (i = 0; i < NR_QUOTA_EFD; i++)
+		set_op(&ops[i], EPOLL_CTL_ADD, efd[i], EPOLLIN, i);
+	EXPECT_EQ(NR_QUOTA_EFD, epoll_ctlv(self->epfd, ops, NR_QUOTA_EFD, 0));
+	for (i = 0; i < NR_QUOTA_EFD; i++)
+		EXPECT_EQ(i < QUOTA_ROOM ? 0 : -ENOSPC, ops[i].result)
+			TH_LOG("op %d", i);
+	EXPECT_EQ(-ENOSPC, ctl(self->epfd, EPOLL_CTL_ADD, efd[QUOTA_ROOM],
+			       EPOLLIN, 0));
+
+	/* At the limit: DEL then ADD fits, ADD then DEL does not. */
+	set_op(&ops[0], EPOLL_CTL_DEL, efd[0], 0, 0);
+	set_op(&ops[1], EPOLL_CTL_ADD, efd[QUOTA_ROOM], EPOLLIN, 0);
+	set_op(&ops[2], EPOLL_CTL_ADD, efd[QUOTA_ROOM + 1], EPOLLIN, 0);
+	set_op(&ops[3], EPOLL_CTL_DEL, efd[1], 0, 0);
+	EXPECT_EQ(4, epoll_ctlv(self->epfd, ops, 4, 0));
+	EXPECT_EQ(0, ops[0].result);
+	EXPECT_EQ(0, ops[1].result);
+	EXPECT_EQ(-ENOSPC, ops[2].result);
+	EXPECT_EQ(0, ops[3].result);
+
+	/* Remove the QUOTA_ROOM - 1 left: the room is as before. */
+	for (i = 0; i < QUOTA_ROOM + 1; i++)
+		set_op(&ops[i], EPOLL_CTL_DEL, efd[i], 0, 0);
+	EXPECT_EQ(QUOTA_ROOM + 1, epoll_ctlv(self->epfd, ops,
+					     QUOTA_ROOM + 1, 0));
+	for (i = 0; i < QUOTA_ROOM + 1; i++)
+		EXPECT_EQ(i < 2 ? -ENOENT : 0, ops[i].result)
+			TH_LOG("op %d", i);
+	EXPECT_EQ(QUOTA_ROOM, watch_room(self->epfd, efd, NR_QUOTA_EFD));
+
+	for (i = 0; i < NR_QUOTA_EFD; i++)
+		close(efd[i]);
 }
 
 TEST_F(epoll_ctlv, nops_limits)
