@@ -27,21 +27,15 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 
-#include "epoll_ctlv.h"
+#include "epoll_ctlv_phases.h"
+#include "eventfds.h"
 #include "now.h"
 
 
 #define MAX_ROUNDS	64
 
-enum { OP_ADD, OP_MOD, OP_DEL, NR_OPS };
-
-static const char *const op_name[NR_OPS] = { "add", "mod", "del" };
-static const int op_code[NR_OPS] = { EPOLL_CTL_ADD, EPOLL_CTL_MOD,
-				     EPOLL_CTL_DEL };
 static const unsigned int batches[] = { 1, 8, 64, 1024 };
 
 static int nr_fds = 4096;
@@ -54,26 +48,13 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* The events an op sets: MOD flips between EPOLLIN and EPOLLOUT. */
-static uint32_t op_events(int op)
-{
-	return op == OP_MOD ? EPOLLOUT : EPOLLIN;
-}
-
 /* One phase through epoll_ctl(); returns its duration in ns. */
 static double phase_loop(int epfd, int op)
 {
-	struct epoll_event ev;
 	double t0, t1;
-	int i;
 
 	t0 = now_ns();
-	for (i = 0; i < nr_fds; i++) {
-		ev.events = op_events(op);
-		ev.data.u64 = i;
-		if (epoll_ctl(epfd, op_code[op], fds[i], &ev))
-			die("epoll_ctl");
-	}
+	ctl_loop(epfd, op, fds, nr_fds);
 	t1 = now_ns();
 	return t1 - t0;
 }
@@ -82,37 +63,13 @@ static double phase_loop(int epfd, int op)
 static double phase_ctlv(int epfd, int op, unsigned int batch)
 {
 	double t0, t1;
-	int i, done;
 
 	/* Filling the array is the caller's work in both modes: untimed. */
-	for (i = 0; i < nr_fds; i++) {
-		ops[i].fd = fds[i];
-		ops[i].op = op_code[op];
-		ops[i].flags = 0;
-		ops[i].events = op_events(op);
-		ops[i].result = 0;
-		ops[i].data = i;
-	}
+	ctlv_fill(ops, op, fds, nr_fds);
 	t0 = now_ns();
-	for (done = 0; done < nr_fds; ) {
-		unsigned int n = batch;
-		long r;
-
-		if ((unsigned int)(nr_fds - done) < n)
-			n = nr_fds - done;
-		r = epoll_ctlv(epfd, ops + done, n, 0);
-
-		if (r != (long)n)
-			die("epoll_ctlv");
-		done += n;
-	}
+	ctlv_batches(epfd, ops, nr_fds, batch);
 	t1 = now_ns();
-	for (i = 0; i < nr_fds; i++) {
-		if (ops[i].result) {
-			errno = -ops[i].result;
-			die("epoll_ctlv op");
-		}
-	}
+	ctlv_check(ops, nr_fds);
 	return t1 - t0;
 }
 
@@ -150,10 +107,8 @@ static void run(int rounds, unsigned int batch)
 
 int main(int argc, char **argv)
 {
-	struct rlimit rl;
 	int rounds = 5, epfd, have_ctlv;
 	size_t b;
-	int i;
 
 	if (argc > 1)
 		nr_fds = atoi(argv[1]);
@@ -164,23 +119,12 @@ int main(int argc, char **argv)
 			argv[0], MAX_ROUNDS);
 		return 2;
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur < (rlim_t)nr_fds + 64) {
-		rl.rlim_cur = nr_fds + 64;
-		if (rl.rlim_max < rl.rlim_cur)
-			rl.rlim_max = rl.rlim_cur;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			die("setrlimit RLIMIT_NOFILE");
-	}
-	fds = calloc(nr_fds, sizeof(*fds));
+	fds = open_eventfds(nr_fds);
+	if (!fds)
+		die("eventfds");
 	ops = calloc(nr_fds, sizeof(*ops));
-	if (!fds || !ops)
+	if (!ops)
 		die("calloc");
-	for (i = 0; i < nr_fds; i++) {
-		fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (fds[i] < 0)
-			die("eventfd");
-	}
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)

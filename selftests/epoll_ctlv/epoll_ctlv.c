@@ -243,25 +243,8 @@ TEST_F(epoll_ctlv, mixed_results)
 	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[0], 0, 0));
 	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[1], 0, 0));
 	EXPECT_EQ(-ENOENT, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[2], 0, 0));
-	close(outer);
-	close(memfd);
-}
 
-/* The same ops one per call (a batch of one takes a shorter path). */
-TEST_F(epoll_ctlv, mixed_results_one_by_one)
-{
-	struct epoll_ctl_op ops[NR_MIXED];
-	int memfd, outer, badfd;
-	int i;
-
-	memfd = memfd_create("epoll_ctlv", MFD_CLOEXEC);
-	ASSERT_LE(0, memfd);
-	outer = epoll_create1(EPOLL_CLOEXEC);
-	ASSERT_LE(0, outer);
-	ASSERT_EQ(0, ctl(outer, EPOLL_CTL_ADD, self->epfd, EPOLLIN, 0));
-	badfd = closed_fd();
-	ASSERT_LE(0, badfd);
-
+	/* The same ops one per call: a batch of one takes a shorter path. */
 	mixed_ops(ops, self->epfd, self->efd, badfd, memfd, outer);
 	for (i = 0; i < NR_MIXED; i++) {
 		EXPECT_EQ(1, epoll_ctlv(self->epfd, &ops[i], 1, 0));
@@ -356,12 +339,13 @@ static int watch_room(int epfd, const int *efd, int n)
 /*
  * Near the end of the fs.epoll.max_user_watches quota a batch fails with
  * ENOSPC at the op where epoll_ctl() calls would, a DEL frees a watch for
- * an ADD after it in the same batch, and the quota is left as it was.
+ * an ADD after it in the same batch, also for the ADD of an epoll fd
+ * (which takes epoll_ctl()'s own path), and the quota is left as it was.
  */
 TEST_F(epoll_ctlv, watch_quota)
 {
 	struct epoll_ctl_op ops[NR_QUOTA_EFD];
-	int efd[NR_QUOTA_EFD], i, room, tries;
+	int efd[NR_QUOTA_EFD], inner[3], i, room, tries;
 	long limit = 64;
 
 	if (read_line(QUOTA_SYSCTL, self->saved_quota,
@@ -405,13 +389,38 @@ TEST_F(epoll_ctlv, watch_quota)
 	EXPECT_EQ(-ENOSPC, ops[2].result);
 	EXPECT_EQ(0, ops[3].result);
 
-	/* Remove the QUOTA_ROOM - 1 left: the room is as before. */
+	/*
+	 * ADDs of epoll fds take epoll_ctl()'s path with the loop check and
+	 * charge their own watch: with room for 3, both of 2 fit.
+	 */
+	for (i = 0; i < 3; i++) {
+		inner[i] = epoll_create1(EPOLL_CLOEXEC);
+		ASSERT_LE(0, inner[i]);
+	}
+	ASSERT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, efd[2], 0, 0));
+	ASSERT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, efd[3], 0, 0));
+	set_op(&ops[0], EPOLL_CTL_ADD, inner[0], EPOLLIN, 0);
+	set_op(&ops[1], EPOLL_CTL_ADD, inner[1], EPOLLIN, 0);
+	EXPECT_EQ(2, epoll_ctlv(self->epfd, ops, 2, 0));
+	EXPECT_EQ(0, ops[0].result);
+	EXPECT_EQ(0, ops[1].result);
+	/* At the limit again, a DEL makes room for such an ADD too. */
+	ASSERT_EQ(0, ctl(self->epfd, EPOLL_CTL_ADD, efd[2], EPOLLIN, 0));
+	set_op(&ops[0], EPOLL_CTL_DEL, efd[2], 0, 0);
+	set_op(&ops[1], EPOLL_CTL_ADD, inner[2], EPOLLIN, 0);
+	EXPECT_EQ(2, epoll_ctlv(self->epfd, ops, 2, 0));
+	EXPECT_EQ(0, ops[0].result);
+	EXPECT_EQ(0, ops[1].result);
+	for (i = 0; i < 3; i++)
+		close(inner[i]);	/* which removes them from epfd */
+
+	/* Remove the QUOTA_ROOM - 3 left: the room is as before. */
 	for (i = 0; i < QUOTA_ROOM + 1; i++)
 		set_op(&ops[i], EPOLL_CTL_DEL, efd[i], 0, 0);
 	EXPECT_EQ(QUOTA_ROOM + 1, epoll_ctlv(self->epfd, ops,
 					     QUOTA_ROOM + 1, 0));
 	for (i = 0; i < QUOTA_ROOM + 1; i++)
-		EXPECT_EQ(i < 2 ? -ENOENT : 0, ops[i].result)
+		EXPECT_EQ(i < 4 ? -ENOENT : 0, ops[i].result)
 			TH_LOG("op %d", i);
 	EXPECT_EQ(QUOTA_ROOM, watch_room(self->epfd, efd, NR_QUOTA_EFD));
 

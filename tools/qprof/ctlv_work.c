@@ -25,14 +25,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 
-#include "epoll_ctlv.h"
-
-enum { OP_ADD, OP_MOD, OP_DEL, NR_OPS };
-static const int op_code[NR_OPS] = { EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL };
+#include "epoll_ctlv_phases.h"
+#include "eventfds.h"
 
 static int nr_fds;
 static int *fds;
@@ -48,67 +44,30 @@ static void die(const char *what)
 	exit(1);
 }
 
-static uint32_t op_events(int op)
-{
-	return op == OP_MOD ? EPOLLOUT : EPOLLIN;
-}
-
+/* The phases of epoll_ctlv_bench, with the gate where it reads the clock. */
 static void phase_loop(int epfd, int op, int gated)
 {
-	struct epoll_event ev;
-	int i;
-
 	if (gated)
 		gate_on();
-	for (i = 0; i < nr_fds; i++) {
-		ev.events = op_events(op);
-		ev.data.u64 = i;
-		if (epoll_ctl(epfd, op_code[op], fds[i], &ev))
-			die("epoll_ctl");
-	}
+	ctl_loop(epfd, op, fds, nr_fds);
 	if (gated)
 		gate_off();
 }
 
 static void phase_ctlv(int epfd, int op, int gated)
 {
-	int i, done;
-
-	for (i = 0; i < nr_fds; i++) {
-		ops[i].fd = fds[i];
-		ops[i].op = op_code[op];
-		ops[i].flags = 0;
-		ops[i].events = op_events(op);
-		ops[i].result = 0;
-		ops[i].data = i;
-	}
+	ctlv_fill(ops, op, fds, nr_fds);
 	if (gated)
 		gate_on();
-	for (done = 0; done < nr_fds; ) {
-		unsigned int n = batch;
-		long r;
-
-		if ((unsigned int)(nr_fds - done) < n)
-			n = nr_fds - done;
-		r = epoll_ctlv(epfd, ops + done, n, 0);
-		if (r != (long)n)
-			die("epoll_ctlv");
-		done += n;
-	}
+	ctlv_batches(epfd, ops, nr_fds, batch);
 	if (gated)
 		gate_off();
-	for (i = 0; i < nr_fds; i++) {
-		if (ops[i].result) {
-			errno = -ops[i].result;
-			die("epoll_ctlv op");
-		}
-	}
+	ctlv_check(ops, nr_fds);
 }
 
 int main(int argc, char **argv)
 {
-	int reps, i, r, op, measured = -1, ctlv = 0;
-	struct rlimit rl;
+	int reps, r, op, measured = -1, ctlv = 0;
 	char mode[16];
 
 	if (argc < 4) {
@@ -138,22 +97,12 @@ int main(int argc, char **argv)
 	if (nr_fds < 1 || reps < 1 || batch < 1)
 		return 2;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)nr_fds + 64) {
-		rl.rlim_cur = nr_fds + 64;
-		if (rl.rlim_max < rl.rlim_cur)
-			rl.rlim_max = rl.rlim_cur;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			die("setrlimit");
-	}
-	fds = calloc(nr_fds, sizeof(*fds));
+	fds = open_eventfds(nr_fds);
+	if (!fds)
+		die("eventfds");
 	ops = calloc(nr_fds, sizeof(*ops));
-	if (!fds || !ops)
+	if (!ops)
 		die("calloc");
-	for (i = 0; i < nr_fds; i++) {
-		fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (fds[i] < 0)
-			die("eventfd");
-	}
 
 	for (r = 0; r < reps; r++) {
 		int epfd = epoll_create1(EPOLL_CLOEXEC);
