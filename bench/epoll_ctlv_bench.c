@@ -30,7 +30,6 @@
 #include <sys/syscall.h>
 
 #include "epoll_ctlv_phases.h"
-#include "eventfds.h"
 #include "now.h"
 
 
@@ -119,12 +118,7 @@ int main(int argc, char **argv)
 			argv[0], MAX_ROUNDS);
 		return 2;
 	}
-	fds = open_eventfds(nr_fds);
-	if (!fds)
-		die("eventfds");
-	ops = calloc(nr_fds, sizeof(*ops));
-	if (!ops)
-		die("calloc");
+	ctlv_setup(nr_fds, &fds, &ops);
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)

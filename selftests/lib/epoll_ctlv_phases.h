@@ -11,15 +11,28 @@
 #include <err.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 
 #include "epoll_ctlv.h"
+#include "eventfds.h"
 
 enum { OP_ADD, OP_MOD, OP_DEL, NR_OPS };
 
 static const char *const op_name[NR_OPS] = { "add", "mod", "del" };
 static const int op_code[NR_OPS] = { EPOLL_CTL_ADD, EPOLL_CTL_MOD,
 				     EPOLL_CTL_DEL };
+
+/* @n eventfds in *@fds and room for @n ops in *@ops. */
+static inline void ctlv_setup(int n, int **fds, struct epoll_ctl_op **ops)
+{
+	*fds = open_eventfds(n);
+	if (!*fds)
+		err(1, "eventfds");
+	*ops = calloc(n, sizeof(**ops));
+	if (!*ops)
+		err(1, "calloc");
+}
 
 /* The events an op sets: MOD flips between EPOLLIN and EPOLLOUT. */
 static inline uint32_t op_events(int op)

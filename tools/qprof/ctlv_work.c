@@ -28,7 +28,6 @@
 #include <sys/syscall.h>
 
 #include "epoll_ctlv_phases.h"
-#include "eventfds.h"
 
 static int nr_fds;
 static int *fds;
@@ -97,12 +96,7 @@ int main(int argc, char **argv)
 	if (nr_fds < 1 || reps < 1 || batch < 1)
 		return 2;
 
-	fds = open_eventfds(nr_fds);
-	if (!fds)
-		die("eventfds");
-	ops = calloc(nr_fds, sizeof(*ops));
-	if (!ops)
-		die("calloc");
+	ctlv_setup(nr_fds, &fds, &ops);
 
 	for (r = 0; r < reps; r++) {
 		int epfd = epoll_create1(EPOLL_CLOEXEC);
