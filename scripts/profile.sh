@@ -7,8 +7,8 @@
 #
 # The bench kernel of VARIANT (patched or baseline) boots with boot.sh
 # --icount (TCG, -cpu max, one vCPU, -icount shift=0), nokaslr and the
-# plugin; COMMAND runs in the guest with ctlv_work and qprof_gate on its
-# PATH.  Only windows are counted: one opens when the kernel enters
+# plugin; COMMAND runs in the guest with ctlv_work, poll_work and
+# qprof_gate on its PATH.  Only windows are counted: one opens when the kernel enters
 # __x64_sys_personality (personality(0xffffffff): ctlv_work around its
 # measured phase, or 'qprof_gate on') and closes when it enters
 # __x64_sys_getpgid (getpgid(0), 'qprof_gate off'); --start/--stop name

@@ -28,14 +28,13 @@
 #include <sys/syscall.h>
 
 #include "epoll_ctlv_phases.h"
+#include "qprof_gate.h"
 
 static int nr_fds;
 static int *fds;
 static struct epoll_ctl_op *ops;
 static unsigned int batch = 1024;
 
-static void gate_on(void)  { syscall(SYS_personality, 0xffffffffUL); }
-static void gate_off(void) { syscall(SYS_getpgid, 0); }
 
 static void die(const char *what)
 {
