@@ -558,6 +558,37 @@ static void straddle(struct __test_metadata *_metadata, int epfd,
 	munmap(map, page);
 }
 
+/*
+ * Ops the kernel can read but not write results to: applied, then
+ * EFAULT, since no result was stored.  One op takes the short path,
+ * two the loop over chunks.
+ */
+TEST_F(epoll_ctlv, read_only_ops)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct epoll_ctl_op *ops;
+
+	ops = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ops);
+	set_op(&ops[0], EPOLL_CTL_ADD, self->efd[0], EPOLLIN, 0);
+	set_op(&ops[1], EPOLL_CTL_ADD, self->efd[1], EPOLLIN, 1);
+	ASSERT_EQ(0, mprotect(ops, page, PROT_READ));
+
+	errno = 0;
+	EXPECT_EQ(-1, epoll_ctlv(self->epfd, ops, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[0], 0, 0));
+	EXPECT_EQ(-ENOENT, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[1], 0, 0));
+
+	errno = 0;
+	EXPECT_EQ(-1, epoll_ctlv(self->epfd, ops, 2, 0));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[0], 0, 0));
+	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[1], 0, 0));
+	munmap(ops, page);
+}
+
 TEST_F(epoll_ctlv, fault_in_first_chunk)
 {
 	straddle(_metadata, self->epfd, self->efd, 5, 10);
