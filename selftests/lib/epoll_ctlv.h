@@ -28,7 +28,7 @@ struct epoll_ctl_op {
 #define EPOLL_CTLV_STOP_ON_ERROR	(1U << 0)
 #define EPOLL_CTLV_MAX			1024
 
-#ifdef __x86_64__
+#if defined(__x86_64__) && !defined(__ILP32__)
 /* Out of line as glibc's __syscall_error(), to keep the wrapper short */
 static __attribute__((noinline, cold)) long epoll_ctlv_error(long ret)
 {
