@@ -4,8 +4,8 @@
  *
  * Semantics, the same on both kernels: the lowest free fd across chunk
  * boundaries, dup2() and F_DUPFD far beyond the table, close_range() with
- * and without CLOSE_RANGE_CLOEXEC, fork() with 100,000 open fds, and
- * /proc/self/fd.
+ * and without CLOSE_RANGE_CLOEXEC and over a sparse table, fork() with
+ * 100,000 open fds, and /proc/self/fd.
  *
  * Stress: 8 threads open and close eventfds, pipes and sockets while
  * another grows the table from 64 to 1,048,576 slots and two more call
@@ -219,6 +219,36 @@ TEST(close_range_across_chunks)
 static int kind_of(int i)
 {
 	return i % 3;
+}
+
+/*
+ * close_range() over a sparse 2^20-slot table: it skips the fds that are
+ * not open a window of the bitmap at a time, so put open fds on both
+ * sides of window edges (the windows start at the range's first fd) and
+ * at the very end, and check that exactly those in the range close.
+ */
+TEST(close_range_over_a_sparse_table)
+{
+	static const int inside[] = { 4097, 8192, 8193, 8194, 70000,
+				      524288, MAX_FD - 1 };
+	static const int outside[] = { 4095, 4096 };
+	int base = eventfd(0, 0), i;
+
+	ASSERT_LE(0, base);
+	ASSERT_EQ(0, raise_nofile(MAX_FD));
+	for (i = 0; i < 7; i++)
+		ASSERT_EQ(inside[i], dup2(base, inside[i]));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(outside[i], dup2(base, outside[i]));
+	ASSERT_EQ(0, syscall(SYS_close_range, 4097, ~0U, 0));
+	for (i = 0; i < 7; i++)
+		EXPECT_FALSE(is_open(inside[i])) TH_LOG("fd %d", inside[i]);
+	for (i = 0; i < 2; i++)
+		EXPECT_TRUE(is_open(outside[i])) TH_LOG("fd %d", outside[i]);
+	/* and the lowest free fd above them is the range's first again */
+	EXPECT_EQ(4097, fcntl(base, F_DUPFD, 4097));
+	close_from(base + 1);
+	close(base);
 }
 
 TEST(fork_with_100000_fds)
