@@ -232,18 +232,19 @@ TEST(close_range_over_a_sparse_table)
 	static const int inside[] = { 4097, 8192, 8193, 8194, 70000,
 				      524288, MAX_FD - 1 };
 	static const int outside[] = { 4095, 4096 };
-	int base = eventfd(0, 0), i;
+	int base = eventfd(0, 0);
+	unsigned int i;
 
 	ASSERT_LE(0, base);
 	ASSERT_EQ(0, raise_nofile(MAX_FD));
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < ARRAY_SIZE(inside); i++)
 		ASSERT_EQ(inside[i], dup2(base, inside[i]));
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < ARRAY_SIZE(outside); i++)
 		ASSERT_EQ(outside[i], dup2(base, outside[i]));
 	ASSERT_EQ(0, syscall(SYS_close_range, 4097, ~0U, 0));
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < ARRAY_SIZE(inside); i++)
 		EXPECT_FALSE(is_open(inside[i])) TH_LOG("fd %d", inside[i]);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < ARRAY_SIZE(outside); i++)
 		EXPECT_TRUE(is_open(outside[i])) TH_LOG("fd %d", outside[i]);
 	/* and the lowest free fd above them is the range's first again */
 	EXPECT_EQ(4097, fcntl(base, F_DUPFD, 4097));
