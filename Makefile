@@ -40,6 +40,8 @@ help:
 	@echo '  bench          every benchmark on the bench kernels (baseline and'
 	@echo '                 patched), then results/RUN/report.md (ONLY=NAME: one)'
 	@echo '  series-check   apply checks and checkpatch.pl --strict on every patch'
+	@echo '  compile-check  compile every .c file the series touches, x86_64 and'
+	@echo '                 i386, W=1 and sparse: no warning the baseline lacks'
 	@echo '  bisect-check   build every prefix of the series (FLAVOUR=debug)'
 	@echo '  harness-test   the verdict parser against canned console logs'
 	@echo '  profile        guest-kernel instructions per function while the guest'
@@ -87,6 +89,9 @@ deps:
 series-check: fetch
 	@$(S)/check-series.sh
 
+compile-check: apply
+	@$(S)/compile-check.sh
+
 bisect-check: fetch
 	@$(S)/bisect-check.sh $(FLAVOUR)
 
@@ -110,4 +115,4 @@ clean:
 	rm -rf build results
 
 .PHONY: all help deps fetch apply build initramfs run boot check bench \
-	series-check bisect-check harness-test profile profile-compare lint clean
+	series-check compile-check bisect-check harness-test profile profile-compare lint clean

@@ -4,9 +4,11 @@
 #   1. the harness tests itself (canned console logs);
 #   2. every patch: git format-patch form, quilt with no fuzz/offset,
 #      git am, checkpatch.pl --strict;
-#   3. build the patched and the baseline debug kernels;
-#   4. run the selftests on the patched kernel: all must pass;
-#   5. run them on the baseline kernel: each must have the outcome its
+#   3. compile every file the series touches, x86_64 and i386, W=1 and
+#      sparse: no new warning (scripts/compile-check.sh);
+#   4. build the patched and the baseline debug kernels;
+#   5. run the selftests on the patched kernel: all must pass;
+#   6. run them on the baseline kernel: each must have the outcome its
 #      feature declares in selftests/*/baseline.expect.
 #
 # Ends with 'N passed, N failed, N skipped' summed over all stages.
@@ -62,6 +64,11 @@ s=$out/series.summary
 if [ -f "$s" ]; then count series "$s"; else broken series "$LOGS/series-check.log"; fi
 
 "$TOP/scripts/apply.sh" || { broken apply "$LOGS/apply.log"; finish; }
+
+s=$out/compile.summary
+"$TOP/scripts/compile-check.sh" "$s" | tee "$out/compile.txt" || true
+if [ -f "$s" ]; then count compile-check "$s"; else broken compile-check "$LOGS/compile-check.log"; fi
+
 for v in patched baseline; do
 	"$TOP/scripts/build.sh" "$v" debug || { broken "build $v/debug" "$LOGS/build-$v-debug.log"; finish; }
 done

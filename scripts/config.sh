@@ -33,24 +33,7 @@ run_logged "$log" kmake "$src" "$obj" KCONFIG_ALLCONFIG="$frag" allnoconfig ||
 	die "allnoconfig failed"
 run_logged "$log" kmake "$src" "$obj" olddefconfig || die "olddefconfig failed"
 
-# The last mention of an option in the fragment wins, as in Kconfig.
-bad=0
-while read -r opt want; do
-	if [ "$want" = n ]; then
-		if grep -q "^$opt=[ym]" "$obj/.config"; then
-			warn "$opt: requested off, is $(grep "^$opt=" "$obj/.config")"
-			bad=1
-		fi
-	elif ! grep -qxF "$opt=$want" "$obj/.config"; then
-		got=$(grep -E "^(# )?${opt}[= ]" "$obj/.config" || echo "absent (dependency not met)")
-		warn "$opt: requested $want, got: $got"
-		bad=1
-	fi
-done < <(sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p' \
-	-e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1 n/p' "$frag" |
-	awk '{ v[$1] = $2; if (!($1 in o)) { o[$1] = n++ } }
-	     END { for (k in v) print o[k], k, v[k] }' | sort -n | cut -d' ' -f2-)
-if [ "$bad" -ne 0 ]; then
+if ! config_took_effect "$frag" "$obj/.config"; then
 	rm -f "$frag"
 	die "options above did not take effect in $obj/.config; fix configs/*.config"
 fi

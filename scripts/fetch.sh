@@ -11,21 +11,31 @@ if [ -f "$PRISTINE/.lsp-pristine" ]; then
 	exit 0
 fi
 
-need_pkgs dpkg-dev xz-utils
+need_pkgs dpkg-dev xz-utils debian-archive-keyring
 deb=$CACHE/dl/${PIN_PACKAGE}_${PIN_VERSION}_all.deb
 mkdir -p "$CACHE/dl" "$LOGS"
 if [ ! -f "$deb" ]; then
-	info "downloading $PIN_PACKAGE=$PIN_VERSION"
+	info "downloading $PIN_PACKAGE=$PIN_VERSION from $PIN_SUITE"
+	# A one-off sources list for the pin's suite, with its own package
+	# lists under the cache: the host's apt configuration stays as it is.
+	apt_dir=$CACHE/apt
+	mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $PIN_SUITE main" \
+		>"$apt_dir/sources.list"
+	apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list"
+		-o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$apt_dir/lists"
+		-o "Dir::Cache=$apt_dir"
+		-o Debug::NoLocking=1
+		-o APT::Sandbox::User=root)
 	download() {
-		(cd "$CACHE/dl" && apt-get download "$PIN_PACKAGE=$PIN_VERSION") \
-			>"$LOGS/fetch.log" 2>&1
+		(cd "$CACHE/dl" && apt-get "${apt_opts[@]}" download "$PIN_PACKAGE=$PIN_VERSION") \
+			>>"$LOGS/fetch.log" 2>&1
 	}
-	# A machine that never ran 'apt-get update' has no package lists.
-	if ! download && { [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }; then
-		info "refreshing the package lists and trying again"
-		sudo=''
-		[ "$(id -u)" -eq 0 ] || sudo='sudo -n'
-		$sudo apt-get update >>"$LOGS/fetch.log" 2>&1 || true
+	: >"$LOGS/fetch.log"
+	if ! download; then
+		info "reading the $PIN_SUITE package list and trying again"
+		apt-get "${apt_opts[@]}" update >>"$LOGS/fetch.log" 2>&1 || true
 	fi
 	if [ ! -f "$deb" ] && ! download; then
 		cat >&2 <<-MSG
@@ -35,7 +45,7 @@ if [ ! -f "$deb" ]; then
 		If it has left the Debian archive, supply it in one of two ways:
 		  - put ${deb##*/} (sha256 $PIN_SHA256)
 		    into $CACHE/dl/ and run make again, or
-		  - apply the series to your own 6.12 tree: make KSRC=/path/to/linux
+		  - apply the series to your own 7.3 tree: make KSRC=/path/to/linux
 		MSG
 		exit 1
 	fi

@@ -93,7 +93,8 @@ need_pkgs() {
 # Everything the tooling uses, for scripts/deps.sh and .ci/run.
 ALL_PKGS=(make gcc libc6-dev binutils build-essential flex bison bc libelf-dev libssl-dev
 	ccache cpio gzip kmod rsync quilt git perl dpkg-dev xz-utils
-	qemu-system-x86 busybox-static e2fsprogs shellcheck httperf gnuplot-nox)
+	qemu-system-x86 busybox-static e2fsprogs shellcheck httperf gnuplot-nox
+	debian-archive-keyring python3-ply python3-git)
 
 # Serialise kernel builds, across every checkout on this machine: two
 # cores are not enough for two builds.  build/.build.lock points to it.
@@ -118,4 +119,28 @@ export KBUILD_BUILD_USER=lsp KBUILD_BUILD_HOST=lsp
 kmake() {
 	make -C "$1" O="$2" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc" \
 		-j"$(nproc)" "${@:3}"
+}
+
+# config_took_effect FRAGMENT CONFIG: warn about every option that
+# FRAGMENT asks for and CONFIG does not have (as kunit.py checks);
+# false if there is one.
+config_took_effect() {
+	# The last mention of an option in the fragment wins, as in Kconfig.
+	local bad=0 opt want got
+	while read -r opt want; do
+		if [ "$want" = n ]; then
+			if grep -q "^$opt=[ym]" "$2"; then
+				warn "$opt: requested off, is $(grep "^$opt=" "$2")"
+				bad=1
+			fi
+		elif ! grep -qxF "$opt=$want" "$2"; then
+			got=$(grep -E "^(# )?${opt}[= ]" "$2" || echo "absent (dependency not met)")
+			warn "$opt: requested $want, got: $got"
+			bad=1
+		fi
+	done < <(sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p' \
+		-e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1 n/p' "$1" |
+		awk '{ v[$1] = $2; if (!($1 in o)) { o[$1] = n++ } }
+		     END { for (k in v) print o[k], k, v[k] }' | sort -n | cut -d' ' -f2-)
+	[ "$bad" -eq 0 ]
 }

@@ -222,10 +222,12 @@ static int kind_of(int i)
 }
 
 /*
- * close_range() over a sparse 2^20-slot table: it skips the fds that are
- * not open a window of the bitmap at a time, so put open fds on both
- * sides of window edges (the windows start at the range's first fd) and
- * at the very end, and check that exactly those in the range close.
+ * close_range() over a sparse 2^20-slot table: it finds the open fds
+ * in the bitmap (find_next_bit() on open_fds, as 7.3.4's
+ * __range_close() already does) and closes them through the chunks,
+ * most of which are absent here.  Put open fds on both sides of the
+ * 4096-fd marks and of the range's first fd, and at the very end, and
+ * check that exactly those in the range close.
  */
 TEST(close_range_over_a_sparse_table)
 {

@@ -4,6 +4,8 @@
 #   exit N        the expected exit status
 #   last TEXT     the expected summary line
 #   line TEXT     a line that must start with TEXT (any number)
+# and cases/NAME/expect and cases/NAME/known, when present, are given to
+# verdict.sh as --expect and --known.
 # Writes 'P F S' to $1 when given.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +18,8 @@ for dir in "$here"/cases/*/; do
 	name=$(basename "$dir")
 	cp -r "$dir" "$tmp/$name"
 	args=()
-	[ ! -f "$dir/expect" ] || args=(--expect "$dir/expect")
+	[ ! -f "$dir/expect" ] || args+=(--expect "$dir/expect")
+	[ ! -f "$dir/known" ] || args+=(--known "$dir/known")
 	rc=0
 	"$verdict" "${args[@]}" "$tmp/$name" >"$tmp/$name.out" 2>&1 || rc=$?
 	why=''
