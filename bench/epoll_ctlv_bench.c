@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
 		die("epoll_create1");
-	/* Anything but 0 (ENOSYS; another call at 463 on newer kernels). */
+	/* Anything but 0 (ENOSYS; another call at 473 on other kernels). */
 	have_ctlv = epoll_ctlv(epfd, NULL, 0, 0) == 0;
 	printf("# epoll_ctlv_bench: %d eventfds, median of %d rounds, epoll_ctlv %s%s\n",
 	       nr_fds, rounds, have_ctlv ? "available" : "not available: ",

@@ -13,7 +13,7 @@
 #include <sys/syscall.h>
 
 #ifndef __NR_epoll_ctlv
-#define __NR_epoll_ctlv 463
+#define __NR_epoll_ctlv 473
 #endif
 
 struct epoll_ctl_op {
