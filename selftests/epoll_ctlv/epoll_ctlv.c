@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -426,6 +427,31 @@ TEST_F(epoll_ctlv, watch_quota)
 
 	for (i = 0; i < NR_QUOTA_EFD; i++)
 		close(efd[i]);
+}
+
+/*
+ * A DEL gives its watch to a later ADD of the same batch also when the
+ * quota is as high as the sysctl allows (LONG_MAX): the sum of the limit
+ * and the freed watches must not wrap into an ENOSPC that epoll_ctl()
+ * would not give.
+ */
+TEST_F(epoll_ctlv, watch_quota_at_its_maximum)
+{
+	struct epoll_ctl_op ops[2];
+
+	if (read_line(QUOTA_SYSCTL, self->saved_quota,
+		      sizeof(self->saved_quota)))
+		SKIP(return, "no %s", QUOTA_SYSCTL);
+	ASSERT_EQ(0, set_watch_limit(LONG_MAX));
+	ASSERT_EQ(0, ctl(self->epfd, EPOLL_CTL_ADD, self->efd[0], EPOLLIN, 0));
+	set_op(&ops[0], EPOLL_CTL_DEL, self->efd[0], 0, 0);
+	set_op(&ops[1], EPOLL_CTL_ADD, self->efd[1], EPOLLIN, 1);
+	EXPECT_EQ(2, epoll_ctlv(self->epfd, ops, 2, 0));
+	EXPECT_EQ(0, ops[0].result);
+	EXPECT_EQ(0, ops[1].result);
+	/* What epoll_ctl() answers in the same state. */
+	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_DEL, self->efd[1], 0, 0));
+	EXPECT_EQ(0, ctl(self->epfd, EPOLL_CTL_ADD, self->efd[1], EPOLLIN, 1));
 }
 
 TEST_F(epoll_ctlv, nops_limits)
