@@ -34,7 +34,17 @@ build_lock
 # as 'file: message' with the tree's path and the line numbers removed.
 warnings() {
 	sed -n -E 's/^(.*):[0-9]+:[0-9]+: (warning|error): /\1: \2: /p' "$1" |
-		sed -e "s|^$2/||" -e 's|^\(\.\./\)*src/||' | sort
+		sed -e "s|^$2/||" -e 's|^\(\.\./\)*\([a-z]*/\)\{0,1\}src/||' | sort
+}
+
+# new_warnings ARCH PATH [set]: the warnings that name PATH in the
+# patched build of ARCH, less those of its baseline build; with 'set',
+# each distinct warning counts once (a header is read by many objects).
+new_warnings() {
+	local once=cat
+	[ "${3:-}" != set ] || once='sort -u'
+	comm -13 <({ grep -F "$2: " "$BUILD/compile/baseline-$1/warnings" || true; } | $once) \
+		<({ grep -F "$2: " "$BUILD/compile/patched-$1/warnings" || true; } | $once)
 }
 
 pass=0 fail=0
@@ -77,10 +87,7 @@ for arch in x86_64 i386; do
 		c=${o%.o}.c
 		why=()
 		[ -f "$BUILD/compile/patched-$arch/$o" ] || why+=("no object: see $LOGS/compile-patched-$arch.log")
-		# Warnings that name this file in the patched build, less those
-		# of its baseline build.
-		new=$(comm -13 <(grep -F "$c: " "$BUILD/compile/baseline-$arch/warnings" || true) \
-			<(grep -F "$c: " "$BUILD/compile/patched-$arch/warnings" || true))
+		new=$(new_warnings "$arch" "$c")
 		[ -z "$new" ] || why+=("new warnings:"$'\n'"$new")
 		if [ ${#why[@]} -eq 0 ]; then
 			pass=$((pass + 1))
@@ -92,8 +99,7 @@ for arch in x86_64 i386; do
 	done
 	# Warnings in headers the series touches, from any of the objects.
 	for h in $(printf '%s\n' "$touched" | grep '\.h$' | grep -v '^tools/' || true); do
-		new=$(comm -13 <(grep -F "$h: " "$BUILD/compile/baseline-$arch/warnings" | sort -u || true) \
-			<(grep -F "$h: " "$BUILD/compile/patched-$arch/warnings" | sort -u || true))
+		new=$(new_warnings "$arch" "$h" set)
 		if [ -z "$new" ]; then
 			pass=$((pass + 1))
 			echo "PASS compile:$arch:$h"

@@ -16,26 +16,15 @@ deb=$CACHE/dl/${PIN_PACKAGE}_${PIN_VERSION}_all.deb
 mkdir -p "$CACHE/dl" "$LOGS"
 if [ ! -f "$deb" ]; then
 	info "downloading $PIN_PACKAGE=$PIN_VERSION from $PIN_SUITE"
-	# A one-off sources list for the pin's suite, with its own package
-	# lists under the cache: the host's apt configuration stays as it is.
-	apt_dir=$CACHE/apt
-	mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $PIN_SUITE main" \
-		>"$apt_dir/sources.list"
-	apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list"
-		-o Dir::Etc::SourceParts=/dev/null
-		-o "Dir::State::Lists=$apt_dir/lists"
-		-o "Dir::Cache=$apt_dir"
-		-o Debug::NoLocking=1
-		-o APT::Sandbox::User=root)
+	apt_suite deb "$PIN_SUITE" "$CACHE/apt"
 	download() {
-		(cd "$CACHE/dl" && apt-get "${apt_opts[@]}" download "$PIN_PACKAGE=$PIN_VERSION") \
+		(cd "$CACHE/dl" && apt-get "${APT_OPTS[@]}" download "$PIN_PACKAGE=$PIN_VERSION") \
 			>>"$LOGS/fetch.log" 2>&1
 	}
 	: >"$LOGS/fetch.log"
 	if ! download; then
 		info "reading the $PIN_SUITE package list and trying again"
-		apt-get "${apt_opts[@]}" update >>"$LOGS/fetch.log" 2>&1 || true
+		apt-get "${APT_OPTS[@]}" update >>"$LOGS/fetch.log" 2>&1 || true
 	fi
 	if [ ! -f "$deb" ] && ! download; then
 		cat >&2 <<-MSG

@@ -144,3 +144,18 @@ config_took_effect() {
 		     END { for (k in v) print o[k], k, v[k] }' | sort -n | cut -d' ' -f2-)
 	[ "$bad" -eq 0 ]
 }
+
+# apt_suite TYPE SUITE DIR: set APT_OPTS to apt options that read only a
+# one-off sources list (TYPE deb or deb-src, Debian's SUITE) with its
+# package lists under DIR: the host's apt configuration stays as it is.
+apt_suite() {
+	mkdir -p "$3/lists/partial" "$3/archives/partial"
+	echo "$1 [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $2 main" \
+		>"$3/sources.list"
+	APT_OPTS=(-o "Dir::Etc::SourceList=$3/sources.list"
+		-o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$3/lists"
+		-o "Dir::Cache=$3"
+		-o Debug::NoLocking=1
+		-o APT::Sandbox::User=root)
+}

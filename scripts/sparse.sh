@@ -20,22 +20,13 @@ fi
 need_pkgs dpkg-dev debian-archive-keyring make gcc >&2
 log=$LOGS/sparse.log
 mkdir -p "$LOGS" "$CACHE/tools"
-apt_dir=$CACHE/apt-$SPARSE_SUITE-src
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial"
-echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $SPARSE_SUITE main" \
-	>"$apt_dir/sources.list"
-apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list"
-	-o Dir::Etc::SourceParts=/dev/null
-	-o "Dir::State::Lists=$apt_dir/lists"
-	-o "Dir::Cache=$apt_dir"
-	-o Debug::NoLocking=1
-	-o APT::Sandbox::User=root)
+apt_suite deb-src "$SPARSE_SUITE" "$CACHE/apt-$SPARSE_SUITE-src"
 tmp=$(mktemp -d "$CACHE/tools/sparse.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 echo "building sparse $SPARSE_VERSION (source from Debian $SPARSE_SUITE); log: $log" >&2
-run_logged "$log" apt-get "${apt_opts[@]}" update ||
+run_logged "$log" apt-get "${APT_OPTS[@]}" update ||
 	die "could not read Debian $SPARSE_SUITE's source lists; log: $log"
-(cd "$tmp" && run_logged "$log" apt-get "${apt_opts[@]}" source --download-only \
+(cd "$tmp" && run_logged "$log" apt-get "${APT_OPTS[@]}" source --download-only \
 	"sparse=$SPARSE_VERSION") || die "could not download sparse $SPARSE_VERSION; log: $log"
 sum=$(sha256sum "$tmp/$SPARSE_ORIG" | cut -d' ' -f1)
 [ "$sum" = "$SPARSE_SHA256" ] || die "$SPARSE_ORIG has sha256 $sum, expected $SPARSE_SHA256"
