@@ -9,7 +9,7 @@ FLAVOUR ?= debug
 ifneq ($(BASELINE),)
 VARIANT := baseline
 endif
-# Selftest selection, as globs on DIR/NAME: make run T='accept_wake/*'
+# Selftest selection, as globs on DIR/NAME: make run T='series.net/*'
 T ?=
 # Profiling: make profile P='ctlv_work add-loop 1024 20' [OUT=dir], then
 # make profile-compare DIRS='results/profile-baseline-... results/profile-patched-...'
@@ -50,12 +50,19 @@ help:
 	@echo '  profile-compare'
 	@echo '                 two profiles side by side, per op (DIRS="DIR_A DIR_B")'
 	@echo '  lint           shellcheck the scripts'
+	@echo '  export         the series as postings for git send-email in out/vV/'
+	@echo '                 (V=2 default): cover letters, your git identity,'
+	@echo '                 To:/Cc: from get_maintainer.pl (see export/postings)'
+	@echo '  export-check   export under a test identity and check it: git am'
+	@echo '                 gives the applied tree, checkpatch, To:, no project'
+	@echo '                 names above ---, no identity -> refused (in check)'
 	@echo '  clean          remove build/ and results/ (keeps the ~/.cache tree)'
 	@echo 'Variables: VARIANT=patched|baseline (or BASELINE=1), FLAVOUR=debug|bench,'
 	@echo '  KSRC=/path/to/linux, T=DIR/NAME globs, ONLY=NAME or B="NAME[:ARGS] ..."'
 	@echo '  benchmarks,'
 	@echo '  EXTRA="pkg:binary ...",'
-	@echo '  P="GUEST COMMAND", OUT=DIR, DIRS="DIR_A DIR_B" for the profiles'
+	@echo '  P="GUEST COMMAND", OUT=DIR, DIRS="DIR_A DIR_B" for the profiles,'
+	@echo '  V=N the version that make export writes (default 2)'
 
 fetch:
 ifeq ($(KSRC),)
@@ -109,10 +116,18 @@ profile-compare:
 lint:
 	@$(S)/deps.sh shellcheck >/dev/null
 	@shellcheck -x $(S)/*.sh $(S)/guest/init $(S)/guest/run-tests \
-		selftests/harness/run.sh .ci/run
+		selftests/harness/run.sh selftests/vsock/vsock_test.sh .ci/run
+
+# V is the posting's version: make export V=3 (default 2).
+export:
+	@$(S)/export.sh $(or $(V),2)
+
+export-check: apply
+	@$(S)/export-check.sh
 
 clean:
 	rm -rf build results
 
 .PHONY: all help deps fetch apply build initramfs run boot check bench \
-	series-check compile-check bisect-check harness-test profile profile-compare lint clean
+	series-check compile-check bisect-check harness-test profile profile-compare lint \
+	export export-check clean

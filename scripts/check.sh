@@ -6,10 +6,13 @@
 #      git am, checkpatch.pl --strict;
 #   3. compile every file the series touches, x86_64 and i386, W=1 and
 #      sparse: no new warning (scripts/compile-check.sh);
-#   4. build the patched and the baseline debug kernels;
-#   5. run the selftests on the patched kernel: all must pass;
-#   6. run them on the baseline kernel: each must have the outcome its
-#      feature declares in selftests/*/baseline.expect.
+#   4. export the postings under a test identity and check them
+#      (scripts/export-check.sh: git am, checkpatch, To:, no project names);
+#   5. build the patched and the baseline debug kernels;
+#   6. run the selftests on the patched kernel: all must pass;
+#   7. run them on the baseline kernel: each must have the outcome its
+#      feature declares in selftests/expect/*.expect (the series' tests)
+#      or selftests/*/baseline.expect (the harness's own).
 #
 # Ends with 'N passed, N failed, N skipped' summed over all stages.
 set -euo pipefail
@@ -68,6 +71,10 @@ if [ -f "$s" ]; then count series "$s"; else broken series "$LOGS/series-check.l
 s=$out/compile.summary
 "$TOP/scripts/compile-check.sh" "$s" | tee "$out/compile.txt" || true
 if [ -f "$s" ]; then count compile-check "$s"; else broken compile-check "$LOGS/compile-check.log"; fi
+
+s=$out/export.summary
+"$TOP/scripts/export-check.sh" "$s" | tee "$out/export.txt" || true
+if [ -f "$s" ]; then count export-check "$s"; else broken export-check "$LOGS/export-check.log"; fi
 
 for v in patched baseline; do
 	"$TOP/scripts/build.sh" "$v" debug || { broken "build $v/debug" "$LOGS/build-$v-debug.log"; finish; }

@@ -94,7 +94,7 @@ need_pkgs() {
 ALL_PKGS=(make gcc libc6-dev binutils build-essential flex bison bc libelf-dev libssl-dev
 	ccache cpio gzip kmod rsync quilt git perl dpkg-dev xz-utils
 	qemu-system-x86 busybox-static e2fsprogs shellcheck httperf gnuplot-nox
-	debian-archive-keyring python3-ply python3-git)
+	debian-archive-keyring python3-ply python3-git git-email libmailtools-perl)
 
 # Serialise kernel builds, across every checkout on this machine: two
 # cores are not enough for two builds.  build/.build.lock points to it.

@@ -4,8 +4,10 @@
 #   run.sh [--baseline] [--flavour debug|bench] [GLOB...]
 #
 # GLOBs select tests by DIR/NAME (default: all).  On the baseline kernel
-# the outcomes are checked against selftests/*/baseline.expect; on both,
-# upstream selftests may have the outcomes in selftests/upstream.known.  The run
+# the outcomes are checked against selftests/expect/*.expect (the series'
+# tests) and selftests/*/baseline.expect (the harness's own, keyed
+# without their DIR/); on both, upstream selftests may have the outcomes
+# in selftests/upstream.known.  The run
 # goes to results/RUN_ID/VARIANT-FLAVOUR/: console.log (kernel), job.log
 # (TAP), verdict.txt.
 set -euo pipefail
@@ -42,6 +44,10 @@ if [ "$variant" = baseline ]; then
 		d=$(basename "$(dirname "$f")")
 		sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e "s|^|$d/|" "$f"
 	done >"$out/baseline.expect"
+	for f in "$TOP"/selftests/expect/*.expect; do
+		[ -f "$f" ] || continue
+		sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$f"
+	done >>"$out/baseline.expect"
 	expect+=(--expect "$out/baseline.expect")
 fi
 if ! "$TOP/scripts/verdict.sh" "${expect[@]}" "$out" >"$out/verdict.txt"; then

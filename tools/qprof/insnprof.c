@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qemu-plugin.h"
+#include "qemu_plugin_api.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
