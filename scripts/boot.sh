@@ -83,20 +83,45 @@ rm -rf "$out/jobroot" "$out/job.cpio.gz"
 printf '%s\n' "${qemu[*]}" >"$out/qemu.cmd"
 
 phase boot "$out/console.log" "$variant/$flavour, ${accel[*]}, $smp vCPU, $mem, timeout ${timeout}s"
-rc=0
-timeout --kill-after=10 "$timeout" "${qemu[@]}" -display none -monitor none \
-	-serial "file:$out/console.log" -serial "file:$out/job.log" \
-	-initrd "$out/initrd.gz" >"$out/qemu.log" 2>&1 &
-qpid=$!
-# Show the job's lines matching LSP_FOLLOW (default: each test's result
-# line) as the guest prints them.
-if [ "${LSP_QUIET:-0}" != 1 ]; then
-	tail -n +1 -F --pid="$qpid" "$out/job.log" 2>/dev/null |
-		grep --line-buffered -E "${LSP_FOLLOW:-^(not )?ok |^# selftests:}" |
-		sed -u 's/^/  | /' &
-fi
-wait "$qpid" || rc=$?
-wait || true
+# A guest that has not started its job LSP_BOOT_TIMEOUT seconds after
+# QEMU did hung while it booted (the debug kernel boots in about 10 s
+# under TCG, and TCG has hung there once, before the kernel's "vgaarb"
+# line): it is booted once more before the run counts as failed.
+boot_timeout=${LSP_BOOT_TIMEOUT:-300}
+for attempt in 1 2; do
+	: >"$out/console.log"
+	: >"$out/job.log"
+	rc=0 hung=0 waited=0
+	timeout --kill-after=10 "$timeout" "${qemu[@]}" -display none -monitor none \
+		-serial "file:$out/console.log" -serial "file:$out/job.log" \
+		-initrd "$out/initrd.gz" >"$out/qemu.log" 2>&1 &
+	qpid=$!
+	# Show the job's lines matching LSP_FOLLOW (default: each test's
+	# result line) as the guest prints them.
+	if [ "${LSP_QUIET:-0}" != 1 ]; then
+		tail -n +1 -F --pid="$qpid" "$out/job.log" 2>/dev/null |
+			grep --line-buffered -E "${LSP_FOLLOW:-^(not )?ok |^# selftests:}" |
+			sed -u 's/^/  | /' &
+	fi
+	while kill -0 "$qpid" 2>/dev/null &&
+		! grep -q 'lsp-run: job start' "$out/console.log"; do
+		if [ "$waited" -ge "$boot_timeout" ]; then
+			hung=1
+			kill "$qpid" 2>/dev/null || true
+			break
+		fi
+		sleep 5
+		waited=$((waited + 5))
+	done
+	wait "$qpid" || rc=$?
+	wait || true
+	if [ "$hung" -eq 0 ] || [ "$attempt" -eq 2 ]; then
+		break
+	fi
+	mv "$out/console.log" "$out/console.boot-hang.log"
+	warn "the guest did not start its job within ${boot_timeout}s; booting it again (console: $out/console.boot-hang.log)"
+done
+[ "$hung" -eq 0 ] || die "the guest did not start its job within ${boot_timeout}s, twice; see $out/console.log"
 rm -f "$out/initrd.gz"
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 	warn "guest did not finish within ${timeout}s; console: $out/console.log"

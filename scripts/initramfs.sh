@@ -52,9 +52,11 @@ add_binary() {
 		cp -L "$lib" "$root$lib"
 	done
 }
-# The read-ahead selftest and benchmark put ext4 on a null_blk disk.
+# The read-ahead selftest and benchmark put ext4 on a null_blk disk; the
+# selftest runs mkfs.ext4, as BusyBox's mke2fs in /bin cannot make ext4.
 need_pkgs e2fsprogs
 add_binary /sbin/mke2fs
+ln -s mke2fs "$root/sbin/mkfs.ext4"
 # The epoll study and the userver selftest load the server with httperf.
 need_pkgs httperf
 add_binary /usr/bin/httperf
