@@ -121,8 +121,8 @@ for attempt in 1 2; do
 	mv "$out/console.log" "$out/console.boot-hang.log"
 	warn "the guest did not start its job within ${boot_timeout}s; booting it again (console: $out/console.boot-hang.log)"
 done
-[ "$hung" -eq 0 ] || die "the guest did not start its job within ${boot_timeout}s, twice; see $out/console.log"
 rm -f "$out/initrd.gz"
+[ "$hung" -eq 0 ] || die "the guest did not start its job within ${boot_timeout}s, twice; see $out/console.log"
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 	warn "guest did not finish within ${timeout}s; console: $out/console.log"
 	exit 124
