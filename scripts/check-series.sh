@@ -17,7 +17,7 @@ mkdir -p "$LOGS"
 # A throwaway tree holding only the files the series touches, twice:
 # one for quilt, one as a git repository for git am.
 tmp=$(mktemp -d "$BUILD/series-check.XXXXXX")
-trap 'rm -rf "$tmp"; phase_end' EXIT
+phase_cleanup rm -rf "$tmp"
 mkdir -p "$tmp/quilt" "$tmp/git"
 for p in "${patches[@]}"; do
 	[ -f "$TOP/patches/$p" ] || die "series lists $p, which is not in patches/"

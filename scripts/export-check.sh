@@ -37,7 +37,7 @@ TEST_NAME='Export Check'
 TEST_EMAIL='export-check@lsp.invalid'
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lsp-export-check.XXXXXX")
-trap 'rm -rf "$tmp"; phase_end' EXIT
+phase_cleanup rm -rf "$tmp"
 
 pass=0 fail=0 skip=0
 verdict() { # verdict PASS|FAIL|SKIP CHECK TEXT

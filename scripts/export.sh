@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
 		;;
 	esac
 done
-[[ $version =~ ^[1-9][0-9]*$ ]] || die "V=$version: the version is a number (make export V=2)"
+[[ $version =~ ^([2-9]|[1-9][0-9]+)$ ]] || die "V=$version: the version is a number from 2 (make export V=2)"
 out=${out:-$TOP/out/v$version}
 
 # The sender: git's user identity, read outside any repository.
@@ -99,12 +99,16 @@ for i in "${!P_NAME[@]}"; do
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lsp-export.XXXXXX")
-trap 'rm -rf "$tmp"; phase_end' EXIT
+phase_cleanup rm -rf "$tmp"
 repo=$tmp/repo stage=$tmp/stage
 mkdir -p "$repo" "$stage" "$tmp/in" "$tmp/notes"
 
+# git under no configuration of the user's but the identity: settings
+# such as format.attach or diff.context would change what is posted.
 g() {
-	git -C "$repo" -c commit.gpgSign=false -c core.hooksPath=/dev/null \
+	env -u GIT_CONFIG_PARAMETERS -u GIT_CONFIG_COUNT GIT_CONFIG_GLOBAL=/dev/null \
+		GIT_CONFIG_NOSYSTEM=1 \
+		git -C "$repo" -c commit.gpgSign=false -c core.hooksPath=/dev/null \
 		-c am.threeWay=false -c diff.noprefix=false -c diff.mnemonicPrefix=false \
 		-c user.name="$name" -c user.email="$email" "$@"
 }
@@ -312,9 +316,10 @@ for f in "$stage"/*/*.patch; do
 	grep -q '^To: ' "$f" || die "no To: in ${f#"$stage"/}"
 done
 
-rm -rf "$out"
 mkdir -p "$(dirname "$out")"
-cp -r "$stage" "$out"
+cp -r "$stage" "$out.new.$$"
+rm -rf "$out"
+mv "$out.new.$$" "$out"
 info "written: $out ($(find "$out" -name '*.patch' | wc -l) files, from $SENDER)"
 info "send the postings in this order, from $out:"
 for i in "${!P_NAME[@]}"; do

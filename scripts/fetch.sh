@@ -48,7 +48,7 @@ fi
 info "sha256 ok: $sum"
 
 tmp=$(mktemp -d "$CACHE/unpack.XXXXXX")
-trap 'rm -rf "$tmp"; phase_end' EXIT
+phase_cleanup rm -rf "$tmp"
 info "unpacking"
 dpkg-deb -x "$deb" "$tmp/deb"
 mkdir "$tmp/tree"

@@ -49,8 +49,13 @@ phase() {
 	printf '%s==> [%s]%s %s\n' "$C_B" "$PHASE" "$C_0" "${3:-}"
 	trap phase_end EXIT
 }
+# phase_cleanup CMD ARGS...: run CMD when the phase ends, after its exit
+# status is taken (a trap of its own would report a failure as done).
+PHASE_CLEANUP=()
+phase_cleanup() { PHASE_CLEANUP=("$@"); }
 phase_end() {
 	local rc=$? dt=$((SECONDS - PHASE_T0))
+	[ ${#PHASE_CLEANUP[@]} -eq 0 ] || "${PHASE_CLEANUP[@]}" || true
 	if [ "$rc" -eq 0 ]; then
 		printf '%s<== [%s]%s done in %dm%02ds\n' "$C_G" "$PHASE" "$C_0" $((dt / 60)) $((dt % 60))
 	else
