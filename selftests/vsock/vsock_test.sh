@@ -9,8 +9,10 @@
 # Run it in the directory that holds the vsock_test binary.  NAME is a
 # test name as `./vsock_test --list` prints it, with its spaces written as
 # underscores (the names in the TAP output are so written); it may be a
-# shell pattern.  Without NAME it runs the accept() tests that the series
-# adds.  vsock_test stops at the first failure, so each test runs in a
+# shell pattern.  Without NAME it runs every case: upstream's, which must
+# give the same result on both kernels, and the accept() cases that the
+# series adds (all 45 took 41 s in a TCG debug guest, 2026-12-08).
+# vsock_test stops at the first failure, so each test runs in a
 # server and client pair of its own.  A test that prints "Test skipped,
 # REASON" and passes is reported as skipped.  Exits 0 if every test passed
 # or skipped, 1 otherwise.
@@ -24,13 +26,7 @@ port=${VSOCK_TEST_PORT:-51000}
 limit=${VSOCK_TEST_TIMEOUT:-120}
 cid=1
 
-if [ $# -eq 0 ]; then
-	set -- \
-		'SOCK_STREAM_accept()_wakes_one_waiter_per_connection' \
-		'SOCK_STREAM_accept()_interrupted_by_a_signal_strands_no_connection' \
-		'SOCK_STREAM_EPOLLEXCLUSIVE_wakeups_of_a_listener' \
-		'SOCK_STREAM_accept()_timeout_with_a_signal_pending_fails_with_EINTR'
-fi
+[ $# -gt 0 ] || set -- '*'
 
 if [ ! -x ./vsock_test ]; then
 	echo "vsock_test.sh: no ./vsock_test in $(pwd)" >&2
