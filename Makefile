@@ -50,6 +50,8 @@ help:
 	@echo '  profile-compare'
 	@echo '                 two profiles side by side, per op (DIRS="DIR_A DIR_B")'
 	@echo '  lint           shellcheck the scripts'
+	@echo '  model          native user-space models of kernel structures (bench/model/,'
+	@echo '                 e.g. the fd-table layouts): cache costs TCG cannot show'
 	@echo '  export         the series as postings for git send-email in out/vV/'
 	@echo '                 (V=2 default): cover letters, your git identity,'
 	@echo '                 To:/Cc: from get_maintainer.pl (see export/postings)'
@@ -118,6 +120,9 @@ lint:
 	@shellcheck -x $(S)/*.sh $(S)/guest/init $(S)/guest/run-tests \
 		selftests/harness/run.sh selftests/vsock/vsock_test.sh .ci/run
 
+model:
+	@$(MAKE) -s -C bench/model run
+
 # V is the posting's version: make export V=3 (default 2).
 export:
 	@$(S)/export.sh $(or $(V),2)
@@ -130,4 +135,4 @@ clean:
 
 .PHONY: all help deps fetch apply build initramfs run boot check bench \
 	series-check compile-check bisect-check harness-test profile profile-compare lint \
-	export export-check clean
+	model export export-check clean
