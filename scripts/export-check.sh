@@ -87,8 +87,9 @@ else
 	verdict FAIL export "scripts/export.sh failed; log: $log"
 	finish
 fi
-mapfile -t covers < <(find "$out" -name '*-0000-cover-letter.patch' | sort)
-mapfile -t patches < <(find "$out" -name '*.patch' ! -name '*-0000-cover-letter.patch' | sort)
+# sort -V: posting 10-x comes after 2-x.
+mapfile -t covers < <(find "$out" -name '*-0000-cover-letter.patch' | sort -V)
+mapfile -t patches < <(find "$out" -name '*.patch' ! -name '*-0000-cover-letter.patch' | sort -V)
 
 # git-am: a repository holding the pinned tree's copies of the files the
 # postings touch; every posting's patches applied in order.
@@ -259,6 +260,6 @@ if [ -x "$(git --exec-path)/git-send-email" ] && perl -MMail::Address -e 1 2>/de
 		verdict FAIL send-email "$why; log: $log"
 	fi
 else
-	verdict SKIP send-email "git send-email not installed (Debian package git-email)"
+	verdict SKIP send-email "git send-email cannot run (Debian packages git-email and libmailtools-perl)"
 fi
 finish
